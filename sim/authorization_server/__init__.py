@@ -1,0 +1,104 @@
+"""The authorization server: knows the users, asks for consent, issues codes and tokens.
+
+`create_app(config)` is the app factory; the manager gives it its issuer URL, the client's
+base URL (to register redirect URIs) and the trace store.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from werkzeug.exceptions import HTTPException
+from werkzeug.security import generate_password_hash
+
+from sim.authorization_server.models import Client, User, db
+from sim.authorization_server.oauth2 import config_oauth
+from sim.authorization_server.routes import bp
+from sim.parties import AUTHORIZATION_SERVER, CLIENTS, USERS
+from sim.security_headers import add_security_headers
+from sim.tracing import TracingMiddleware
+
+DEFAULTS: dict[str, Any] = {
+    "ISSUER": "http://127.0.0.1:9001",
+    "CLIENT_BASE_URL": "http://127.0.0.1:9000",
+    "RESOURCE_AUDIENCE": "http://127.0.0.1:9002",
+    "ACCESS_TOKEN_LIFETIME": 300,
+    "CODE_LIFETIME": 60,
+    # Demo users only: a production work factor (600k rounds) would cost ~0.3 s per login
+    # and dominate every flow. Raise it with --password-rounds to feel the difference.
+    "PASSWORD_HASH_ROUNDS": 1000,
+    "SESSION_COOKIE_NAME": "sim_as_session",
+    "INTROSPECTION_CLIENTS": ["demo-rs"],
+    "TRACE_STORE": None,
+    "DATABASE": None,
+}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config["SECRET_KEY"] = secrets.token_hex(32)
+    app.config.update(config or {})
+    app.config.setdefault("CORS_ORIGINS", [app.config["CLIENT_BASE_URL"]])
+    database = app.config["DATABASE"] or str(
+        Path(tempfile.mkdtemp(prefix="oauth-sim-as-")) / "authorization-server.sqlite"
+    )
+    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    db.init_app(app)
+    with app.app_context():
+        event.listen(db.engine, "connect", _sqlite_pragmas)
+        db.create_all()
+        seed(app)
+    app.extensions["authorization_server"] = config_oauth(app)
+    app.register_blueprint(bp)
+    app.after_request(add_security_headers)
+    app.register_error_handler(HTTPException, _http_error)
+    app.wsgi_app = TracingMiddleware(app.wsgi_app, AUTHORIZATION_SERVER, app.config["TRACE_STORE"])
+    return app
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # Many threads (and in process mode, one process) write: WAL lets readers proceed.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _http_error(error: HTTPException):
+    from flask import render_template  # noqa: PLC0415
+
+    body = render_template("error.html", error=error.name, description=error.description)
+    return body, error.code or 400
+
+
+def seed(app: Flask) -> None:
+    """Create the demo registry (users and clients) if the database is empty."""
+    if User.query.first() is not None:
+        return
+    rounds = app.config["PASSWORD_HASH_ROUNDS"]
+    for user in USERS:
+        password_hash = generate_password_hash(user.password, method=f"pbkdf2:sha256:{rounds}")
+        db.session.add(User(username=user.username, name=user.name, password_hash=password_hash))
+    base = app.config["CLIENT_BASE_URL"]
+    for demo in CLIENTS:
+        client = Client(client_id=demo.client_id, client_secret=demo.secret or "")
+        metadata = {
+            "client_name": demo.name,
+            "redirect_uris": [base + demo.redirect_path] if demo.redirect_path else [],
+            "grant_types": list(demo.grant_types),
+            "response_types": list(demo.response_types),
+            "scope": demo.scope,
+            "token_endpoint_auth_method": demo.auth_method,
+        }
+        client.set_client_metadata(metadata)
+        db.session.add(client)
+    db.session.commit()
+    app.logger.debug("seeded demo registry: %s", json.dumps([c.client_id for c in CLIENTS]))

@@ -1,0 +1,83 @@
+"""The authorization server's records: users, clients, codes and tokens (SQLite).
+
+Codes are never deleted, only marked used, and tokens remember the code and the refresh
+"family" they came from: that is what lets a replayed code or a reused refresh token revoke
+everything issued from it (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
+"""
+
+from __future__ import annotations
+
+import time
+
+from authlib.integrations.sqla_oauth2 import (
+    OAuth2AuthorizationCodeMixin,
+    OAuth2ClientMixin,
+    OAuth2TokenMixin,
+)
+from flask_sqlalchemy import SQLAlchemy
+from werkzeug.security import check_password_hash
+
+db = SQLAlchemy()
+
+
+class User(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(40), unique=True, nullable=False)
+    name = db.Column(db.String(80), nullable=False)
+    password_hash = db.Column(db.String(200), nullable=False)
+
+    def get_user_id(self) -> int:
+        return self.id
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+class Client(db.Model, OAuth2ClientMixin):
+    id = db.Column(db.Integer, primary_key=True)
+
+    def get_default_redirect_uri(self) -> str | None:
+        # Authlib falls back to the first registered URI (authlib#302, #712): a request
+        # without redirect_uri may only default when there is exactly one to choose from.
+        uris = self.redirect_uris
+        return uris[0] if len(uris) == 1 else None
+
+    @property
+    def is_public(self) -> bool:
+        return self.token_endpoint_auth_method == "none"
+
+
+class AuthorizationCode(db.Model, OAuth2AuthorizationCodeMixin):
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"))
+    user = db.relationship("User")
+    #: When the code was redeemed; 0 while unused. Set atomically (see oauth2.claim_code).
+    used_at = db.Column(db.Integer, nullable=False, default=0)
+    #: Lifetime in seconds, from the server config at issue time.
+    lifetime = db.Column(db.Integer, nullable=False, default=60)
+
+    def is_expired(self) -> bool:
+        return self.auth_time + self.lifetime < time.time()
+
+
+class Token(db.Model, OAuth2TokenMixin):
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"))
+    user = db.relationship("User")
+    #: The code this token family started from (None for client credentials).
+    code_id = db.Column(db.Integer, index=True)
+    #: All tokens refreshed from one original grant share a family id.
+    family = db.Column(db.String(48), index=True)
+    #: Set when this token's refresh token was exchanged for a new one (rotation).
+    rotated_at = db.Column(db.Integer, nullable=False, default=0)
+
+    def is_refresh_token_valid(self) -> bool:
+        return not self.refresh_token_revoked_at and not self.rotated_at
+
+    def is_active(self) -> bool:
+        return not self.is_revoked() and not self.is_expired()
+
+    def revoke(self, now: int | None = None) -> None:
+        now = now or int(time.time())
+        self.access_token_revoked_at = self.access_token_revoked_at or now
+        self.refresh_token_revoked_at = self.refresh_token_revoked_at or now

@@ -1,0 +1,261 @@
+"""The authorization server's endpoints: thin views over Authlib.
+
+The authorization request is checked in this order, each check naming its rule:
+  1. client_id known                     RFC 6749 §4.1.2.1  -> 400 page, never a redirect
+  2. redirect_uri registered, exact      RFC 9700 §4.1.3    -> 400 page, never a redirect
+  3. response_type allowed for client    RFC 6749 §4.1.2.1  -> error redirect (+ state, iss)
+  4. scope allowed                       RFC 6749 §3.3      -> error redirect
+  5. PKCE challenge present, S256        RFC 9700 §2.1.1    -> error redirect
+  6. resource owner logged in            (login page)
+  7. resource owner consents             (consent page; deny -> access_denied redirect)
+Every view catches Authlib's OAuth2Error: no input may produce a 5xx.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import secrets
+
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InvalidClientError
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from sim.authorization_server.models import User, db
+from sim.parties import SCOPES
+
+bp = Blueprint("authorization_server", __name__)
+
+
+def server():
+    return current_app.extensions["authorization_server"]
+
+
+def current_user() -> User | None:
+    user_id = session.get("user_id")
+    return db.session.get(User, user_id) if user_id else None
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
+def check_csrf() -> None:
+    sent = request.form.get("csrf_token", "")
+    if not hmac.compare_digest(sent, session.get("csrf", "\0")):
+        abort(400, "The form's CSRF token is missing or wrong: reload the page and try again.")
+
+
+def error_page(error: OAuth2Error) -> tuple[str, int]:
+    return render_template("error.html", error=error.error, description=error.description), 400
+
+
+def authorization_error(error: OAuth2Error):
+    """Redirect back to the client only once its redirect_uri is known to be its own."""
+    if not getattr(error, "redirect_uri", None):
+        return error_page(error)
+    response = server().handle_error_response(None, error)
+    if response.location:
+        response.location = add_params_to_uri(
+            response.location, {"iss": current_app.config["ISSUER"]}
+        )
+    return response
+
+
+@bp.get("/authorize")
+def authorize():
+    user = current_user()
+    try:
+        grant = server().get_consent_grant(end_user=user)
+    except OAuth2Error as error:
+        return authorization_error(error)
+    if user is None:
+        return redirect(url_for(".login", next=request.full_path))
+    requested = grant.request.scope.split() if grant.request.scope else []
+    return render_template(
+        "consent.html",
+        client=grant.client,
+        user=user,
+        scopes=[(s, SCOPES.get(s, s)) for s in requested],
+        csrf_token=csrf_token(),
+        action=request.full_path,
+    )
+
+
+@bp.post("/authorize")
+def authorize_decision():
+    user = current_user()
+    if user is None:
+        return redirect(url_for(".login", next=request.full_path))
+    check_csrf()
+    try:
+        grant = server().get_consent_grant(end_user=user)
+    except OAuth2Error as error:
+        return authorization_error(error)
+    approved = request.form.get("decision") == "approve"
+    # The user may grant fewer scopes than asked (scope downgrade, RFC 6749 §3.3).
+    g.granted_scope = set(request.form.getlist("grant_scope"))
+    return server().create_authorization_response(
+        grant=grant, grant_user=user if approved else None
+    )
+
+
+def safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/authorize?") else url_for(".index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = safe_next(request.values.get("next"))
+    message = None
+    if request.method == "POST":
+        check_csrf()
+        username = request.form.get("username", "")
+        user = User.query.filter_by(username=username).first()
+        if user and user.check_password(request.form.get("password", "")):
+            session.clear()
+            session["user_id"] = user.id
+            return redirect(next_url)
+        message = "Wrong username or password."
+    status = 401 if message else 200
+    return render_template(
+        "login.html", next=next_url, message=message, csrf_token=csrf_token()
+    ), status
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for(".index"))
+
+
+@bp.get("/")
+def index():
+    return render_template("index.html", user=current_user())
+
+
+def malformed_basic_auth() -> bool:
+    """Authlib 1.9 raises ValueError (a 500) on `Authorization: Basic ` with nothing or
+    junk after it; catch it here and answer invalid_client like any bad credential."""
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("basic"):
+        return False
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return True
+    return ":" not in decoded
+
+
+def invalid_client_response():
+    error = InvalidClientError(status_code=401, description="Malformed Basic credentials.")
+    return server().handle_error_response(None, error)
+
+
+def no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+@bp.route("/token", methods=["POST", "OPTIONS"])
+def token():
+    if request.method == "OPTIONS":
+        return cors(Response(status=204))
+    if malformed_basic_auth():
+        return cors(no_store(invalid_client_response()))
+    return cors(no_store(server().create_token_response()))
+
+
+@bp.route("/revoke", methods=["POST", "OPTIONS"])
+def revoke():
+    if request.method == "OPTIONS":
+        return cors(Response(status=204))
+    if malformed_basic_auth():
+        return cors(invalid_client_response())
+    return cors(server().create_endpoint_response("revocation"))
+
+
+@bp.post("/introspect")
+def introspect():
+    if malformed_basic_auth():
+        return invalid_client_response()
+    return no_store(server().create_endpoint_response("introspection"))
+
+
+def cors(response: Response) -> Response:
+    """Browsers may call the token and revocation endpoints from the registered SPA origin
+    only (the public client redeems its code from the page); any other origin gets no CORS
+    headers, so its script cannot read the answer."""
+    origin = request.headers.get("Origin")
+    if origin and origin in current_app.config["CORS_ORIGINS"]:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = "POST"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Vary"] = "Origin"
+    return response
+
+
+@bp.get("/.well-known/oauth-authorization-server")
+def metadata():
+    issuer = current_app.config["ISSUER"]
+    return jsonify(
+        {
+            "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/authorize",
+            "token_endpoint": f"{issuer}/token",
+            "revocation_endpoint": f"{issuer}/revoke",
+            "introspection_endpoint": f"{issuer}/introspect",
+            "jwks_uri": f"{issuer}/jwks.json",
+            "scopes_supported": list(SCOPES),
+            "response_types_supported": ["code", "token"],
+            "grant_types_supported": [
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+                "implicit",
+            ],
+            "token_endpoint_auth_methods_supported": [
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ],
+            "revocation_endpoint_auth_methods_supported": [
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+            ],
+            "introspection_endpoint_auth_methods_supported": [
+                "client_secret_basic",
+                "client_secret_post",
+            ],
+            "code_challenge_methods_supported": ["S256"],
+            "authorization_response_iss_parameter_supported": True,
+        }
+    )
+
+
+@bp.get("/jwks.json")
+def jwks():
+    return jsonify({"keys": [current_app.config["SIGNING_KEY"].as_dict(private=False)]})
+
+
+@bp.get("/healthz")
+def healthz():
+    return {"status": "ok", "party": "authorization-server"}

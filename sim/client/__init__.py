@@ -1,0 +1,45 @@
+"""The client: a confidential server-side web app (Authlib's OAuth 2.0 client) that logs the
+user in with the authorization server and shows their photos from the resource server.
+
+Tokens never reach the browser: the browser holds only an opaque session cookie, and the
+tokens live in `TokenStore` on the server.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Flask
+
+from sim.client.routes import bp
+from sim.client.tokens import PendingLogins, TokenStore
+from sim.parties import CLIENT
+from sim.security_headers import add_security_headers
+from sim.tracing import TracingMiddleware
+
+DEFAULTS: dict[str, Any] = {
+    "BASE_URL": "http://127.0.0.1:9000",
+    "ISSUER": "http://127.0.0.1:9001",
+    "RESOURCE_SERVER_URL": "http://127.0.0.1:9002",
+    "CLIENT_ID": "demo-client",
+    "CLIENT_SECRET": "demo-secret",
+    "SCOPE": "profile photos:read photos:write",
+    # Refresh this many seconds before the access token expires ("background refresh").
+    "REFRESH_LEEWAY": 60,
+    "SESSION_COOKIE_NAME": "sim_client_session",
+    "TRACE_STORE": None,
+}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config["SECRET_KEY"] = secrets.token_hex(32)
+    app.config.update(config or {})
+    app.extensions["tokens"] = TokenStore()
+    app.extensions["pending"] = PendingLogins()
+    app.register_blueprint(bp)
+    app.after_request(add_security_headers)
+    app.wsgi_app = TracingMiddleware(app.wsgi_app, CLIENT, app.config["TRACE_STORE"])
+    return app

@@ -1,0 +1,275 @@
+"""The client's pages: start a login, receive the callback, show the user's photos.
+
+/login      makes `state` and a PKCE verifier, remembers them, redirects to /authorize
+/callback   checks state (CSRF) and iss (mix-up), redeems the code on the back channel,
+            then redirects to a clean URL so the code does not stay in the address bar
+/           calls the resource server with the access token, refreshing it first when it
+            is about to expire (Authlib's OAuth2Session does this with `leeway`)
+/refresh    refreshes now (a button, so a class can watch rotation happen)
+/logout     revokes the tokens at the authorization server (RFC 7009)
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from functools import partial
+
+import requests
+from authlib.common.security import generate_token
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2 import OAuth2Error
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
+
+from sim import defences
+from sim.parties import CLIENT
+from sim.tracing import trace_session
+
+bp = Blueprint("client", __name__)
+
+
+def cfg(key: str):
+    return current_app.config[key]
+
+
+def store():
+    return cfg("TRACE_STORE")
+
+
+def oauth_session(token: dict | None = None, sid: str | None = None) -> OAuth2Session:
+    """Authlib's OAuth 2.0 client, traced as the `client` party."""
+    session_ = OAuth2Session(
+        cfg("CLIENT_ID"),
+        cfg("CLIENT_SECRET"),
+        scope=cfg("SCOPE"),
+        redirect_uri=cfg("BASE_URL") + "/callback",
+        code_challenge_method="S256",
+        token=token,
+        token_endpoint=cfg("ISSUER") + "/token",
+        leeway=cfg("REFRESH_LEEWAY"),
+        update_token=partial(_save_refreshed, current_app._get_current_object(), sid),
+    )
+    return trace_session(session_, CLIENT, store())
+
+
+def _save_refreshed(app, sid, token, refresh_token=None, access_token=None) -> None:
+    if sid:
+        app.extensions["tokens"].put(sid, dict(token))
+
+
+def page(template: str, status: int = 200, **context):
+    context.setdefault("csrf_token", csrf_token())
+    return render_template(template, **context), status
+
+
+def message(title: str, text: str, status: int, rfc: str | None = None):
+    return page("message.html", status, title=title, text=text, rfc=rfc)
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return session["csrf"]
+
+
+def check_csrf() -> None:
+    if not hmac.compare_digest(request.form.get("csrf_token", ""), session.get("csrf", "\0")):
+        abort(400, "The form's CSRF token is missing or wrong: reload the page and try again.")
+
+
+@bp.get("/login")
+def login():
+    verifier = generate_token(48)
+    url, state = oauth_session().create_authorization_url(
+        cfg("ISSUER") + "/authorize", code_verifier=verifier
+    )
+    current_app.extensions["pending"].add(state, {"verifier": verifier, "issuer": cfg("ISSUER")})
+    session["oauth_state"] = state
+    return redirect(url)
+
+
+@bp.get("/callback")
+def callback():
+    args = request.args
+    state = args.get("state", "")
+    expected = session.pop("oauth_state", None)
+    if not defences.is_off(defences.STATE, store()):
+        if not state or not expected or not hmac.compare_digest(state, expected):
+            return message(
+                "Login refused: state does not match",
+                "This browser did not start this login, so the client refuses the code. "
+                "Without this check an attacker could make your browser deliver a code for "
+                "the attacker's own account, logging you into it (login CSRF).",
+                400,
+                "RFC 6749 §10.12, RFC 9700 §4.7",
+            )
+    pending = current_app.extensions["pending"].pop(state)
+    if pending is None:
+        return message("Login expired", "This login is unknown or expired: start again.", 400)
+    if not defences.is_off(defences.ISS, store()) and args.get("iss") != pending["issuer"]:
+        return message(
+            "Login refused: wrong issuer",
+            f"The response names issuer {args.get('iss')!r}, but this login was sent to "
+            f"{pending['issuer']!r}. The code is not sent anywhere (mix-up defence).",
+            400,
+            "RFC 9207 §2.4, RFC 9700 §4.4",
+        )
+    if "error" in args:
+        return error_from_authorization_server(args.get("error", ""), args.get("error_description"))
+    code = args.get("code")
+    if not code:
+        return message("No code", "The authorization response carried no code.", 400)
+    try:
+        token = oauth_session().fetch_token(
+            cfg("ISSUER") + "/token", code=code, code_verifier=pending["verifier"]
+        )
+    except (OAuthError, OAuth2Error) as error:
+        return message(
+            "The authorization server refused the code",
+            f"{getattr(error, 'error', '')}: {getattr(error, 'description', '')}",
+            400,
+            "RFC 6749 §5.2",
+        )
+    except requests.RequestException:
+        return message("Authorization server unreachable", "Try again later.", 502)
+    sid = secrets.token_urlsafe(24)
+    current_app.extensions["tokens"].put(sid, dict(token))
+    session["sid"] = sid
+    # Redirect to a clean URL: the code must not linger in history or Referer headers.
+    return redirect("/")
+
+
+def error_from_authorization_server(error: str, description: str | None):
+    if error == "access_denied":
+        return message(
+            "You said no",
+            "You denied the request on the consent page, so the app got no access. "
+            "Nothing was shared.",
+            200,
+            "RFC 6749 §4.1.2.1",
+        )
+    return message(f"Authorization failed: {error}", description or "", 400, "RFC 6749 §4.1.2.1")
+
+
+def current_token() -> tuple[str | None, dict | None]:
+    sid = session.get("sid")
+    return sid, current_app.extensions["tokens"].get(sid)
+
+
+@bp.get("/")
+def index():
+    sid, token = current_token()
+    if token is None:
+        return page("index.html", token=None)
+    api = oauth_session(token, sid)
+    base = cfg("RESOURCE_SERVER_URL")
+    try:
+        profile = api.get(base + "/api/profile", timeout=10)
+        photos = api.get(base + "/api/photos", timeout=10)
+    except (OAuthError, OAuth2Error):
+        current_app.extensions["tokens"].drop(sid)
+        session.pop("sid", None)
+        return message(
+            "Your session ended",
+            "The refresh token was refused (revoked, or reused after rotation), so the app "
+            "logged you out. Log in again.",
+            200,
+            "RFC 9700 §4.14.2",
+        )
+    token = current_app.extensions["tokens"].get(sid) or token
+    return page(
+        "index.html",
+        token=token,
+        expires_in=int(token.get("expires_at", time.time()) - time.time()),
+        profile=_json(profile),
+        photos=_json(photos),
+    )
+
+
+def _json(response: requests.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    return {"status": response.status_code, "body": body}
+
+
+@bp.post("/refresh")
+def refresh():
+    check_csrf()
+    sid, token = current_token()
+    if token is None:
+        return redirect("/")
+    try:
+        oauth_session(token, sid).refresh_token(cfg("ISSUER") + "/token")
+    except (OAuthError, OAuth2Error) as error:
+        current_app.extensions["tokens"].drop(sid)
+        session.pop("sid", None)
+        return message(
+            "Refresh refused",
+            f"{getattr(error, 'error', '')}: {getattr(error, 'description', '')}",
+            400,
+            "RFC 6749 §6",
+        )
+    return redirect("/")
+
+
+@bp.post("/photos")
+def add_photo():
+    check_csrf()
+    sid, token = current_token()
+    if token is None:
+        return redirect("/")
+    title = request.form.get("title", "")
+    oauth_session(token, sid).post(
+        cfg("RESOURCE_SERVER_URL") + "/api/photos", json={"title": title}, timeout=10
+    )
+    return redirect("/")
+
+
+@bp.post("/logout")
+def logout():
+    check_csrf()
+    sid, token = current_token()
+    current_app.extensions["tokens"].drop(sid)
+    session.clear()
+    if token and token.get("refresh_token"):
+        try:
+            oauth_session(token).revoke_token(
+                cfg("ISSUER") + "/revoke",
+                token=token["refresh_token"],
+                token_type_hint="refresh_token",
+            )
+        except (OAuthError, requests.RequestException):
+            pass  # logged out locally either way; revocation is best effort (RFC 7009 §2)
+    return redirect("/")
+
+
+@bp.get("/trace")
+def trace():
+    """The live trace (contract JSON event schema), for `oauth-sim trace` and the class."""
+    trace_store = store()
+    if trace_store is None:
+        return jsonify({"error": "tracing is off"}), 404
+    flow = request.args.get("flow")
+    records = trace_store.records(flow or None)
+    from sim.tracing import build_trace  # noqa: PLC0415
+
+    events = build_trace(records).to_dicts()
+    return jsonify({"flow": flow, "events": events})
+
+
+@bp.get("/healthz")
+def healthz():
+    return {"status": "ok", "party": "client"}

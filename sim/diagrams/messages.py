@@ -1,0 +1,151 @@
+"""Turn each traced exchange into the two arrows a sequence diagram draws, with their text.
+
+One `Event` is a request and its response, so it becomes two `Message`s: the request from
+`sender` to `to`, and the response back. Every renderer (Graphviz, Mermaid, PlantUML) draws
+from these, so the three formats always say the same thing, line for line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+from sim.diagrams.measure import text_width
+from sim.diagrams.params import (
+    RESPONSE_PARAMS,
+    Origins,
+    bearer_error_group,
+    ellipsize,
+    form_group,
+    json_group,
+    origins,
+    short_url,
+    url_groups,
+)
+from sim.parties import ATTACKER
+from sim.tracing.events import Event, Trace
+
+#: Widest parameter line, in points at `LABEL_SIZE`; longer groups wrap.
+LINE_LIMIT = 250.0
+LABEL_SIZE = 12.0
+PATH_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class Defence:
+    """A defence that acted (`on`) or was switched off on this step."""
+
+    text: str
+    on: bool
+
+
+@dataclass(frozen=True)
+class Message:
+    """One arrow: a request (solid) or a response (dashed), with its label lines.
+
+    `style` is the event's kind (`redirect`, `page`, `form-post`, `back-channel`,
+    `api-call`), or `attacker` when the attacker sends or answers it.
+    """
+
+    seq: int
+    sender: str
+    to: str
+    lines: tuple[str, ...]
+    style: str
+    response: bool
+    defence: Defence | None = None
+
+
+def style_of(event: Event) -> str:
+    """The colour family of an exchange: the attacker's red wins over the kind."""
+    if ATTACKER in (event.sender, event.to):
+        return "attacker"
+    return event.kind
+
+
+def pack(groups: list[tuple[str, str, list[str]]], limit: float = LINE_LIMIT) -> list[str]:
+    """Lay `name=value` items out on lines no wider than `limit` points.
+
+    A group is (opener, joiner, items): `?a=1&b=2` for a query, `{a=1, b=2}` for JSON. A
+    query line that wraps continues with `&`, as the URL would; a JSON line ends with `,`.
+    """
+    lines: list[str] = []
+    for opener, joiner, items in groups:
+        closer = "}" if opener == "{" else ""
+        leading = joiner == joiner.strip()  # "&" leads the next item; ", " trails the last
+        line = opener + items[0]
+        for item in items[1:]:
+            candidate = line + joiner + item
+            if text_width(candidate + closer, LABEL_SIZE) <= limit:
+                line = candidate
+            elif leading:
+                lines.append(line)
+                line = joiner + item
+            else:
+                lines.append(line + joiner.rstrip())
+                line = item
+        lines.append(line + closer)
+    return lines
+
+
+def defence_of(event: Event) -> Defence | None:
+    """The defence marker of an event: `OFF…` means the scenario switched it off."""
+    text = " ".join((event.defence or "").split())
+    if not text:
+        return None
+    if text.upper().startswith("OFF"):
+        rest = text[3:].lstrip(" :-–—")
+        return Defence(f"⚠ defence off: {rest}" if rest else "⚠ defence off", on=False)
+    return Defence(f"✔ defence: {text}", on=True)
+
+
+def request_lines(event: Event, known: Origins) -> tuple[str, ...]:
+    """`3. GET /authorize` and the key query, fragment and form parameters below it."""
+    path = ellipsize(urlsplit(event.url).path or "/", PATH_LIMIT)
+    groups = url_groups(event.url, known)
+    if event.method.upper() != "GET":
+        groups += form_group(event.request_body, known)
+    return (f"{event.seq}. {event.method.upper()} {path}", *pack(groups))
+
+
+def response_lines(event: Event, known: Origins) -> tuple[str, ...]:
+    """`302 Found → /callback` with the redirect's parameters, or the status and body keys."""
+    try:
+        phrase = HTTPStatus(event.status).phrase
+    except ValueError:
+        phrase = ""
+    head = f"{event.status} {phrase}".strip()
+    if 300 <= event.status < 400 and event.location:
+        target = ellipsize(short_url(event.location, known), PATH_LIMIT)
+        params = pack(url_groups(event.location, known, RESPONSE_PARAMS))
+        if params[:1] in (["?…"], ["#…"]):  # only hidden parameters: keep one line
+            return (f"{head} → {target}{params[0]}", *params[1:])
+        return (f"{head} → {target}", *params)
+    groups = json_group(event.response_body, known)
+    if not any(item.startswith("error=") for _, _, items in groups for item in items):
+        groups += bearer_error_group(event.response_headers)
+    return (head, *pack(groups))
+
+
+def messages(trace: Trace) -> list[Message]:
+    """The request and response arrows of every event, in order."""
+    known = origins(trace)
+    out: list[Message] = []
+    for event in trace.events:
+        style = style_of(event)
+        out.append(
+            Message(event.seq, event.sender, event.to, request_lines(event, known), style, False)
+        )
+        out.append(
+            Message(
+                event.seq,
+                event.to,
+                event.sender,
+                response_lines(event, known),
+                style,
+                True,
+                defence_of(event),
+            )
+        )
+    return out

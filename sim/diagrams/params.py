@@ -1,0 +1,192 @@
+"""Which request/response parameters a diagram shows, and how their values are shortened.
+
+A diagram is read from a projector, so each message shows only the parameters that carry
+the protocol (the `KEY_PARAMS`), with random values cut to about ten characters. Absolute
+URLs never appear: their port changes from run to run, which would make two runs of one
+scenario draw differently. A URL value is shown by its path, or by the party that owns its
+origin when there is no path (an `iss` of `http://127.0.0.1:9001` reads
+`authorization-server`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from urllib.parse import parse_qsl, urlsplit
+
+from sim.parties import ATTACKER
+from sim.tracing.events import Trace
+
+#: Parameters worth drawing, in the order they are drawn.
+KEY_PARAMS = (
+    "response_type",
+    "grant_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "code",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "code_verifier",
+    "refresh_token",
+    "token",
+    "token_type_hint",
+    "username",
+    "access_token",
+    "id_token",
+    "token_type",
+    "expires_in",
+    "active",
+    "iss",
+    "error",
+)
+#: Values that are words a reader needs whole (not random strings): longer limit.
+_READABLE = frozenset(
+    {
+        "response_type",
+        "grant_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "code_challenge_method",
+        "token_type",
+        "token_type_hint",
+        "username",
+        "expires_in",
+        "active",
+        "iss",
+        "error",
+    }
+)
+#: Token and introspection responses: what was issued first, then its properties.
+BODY_PARAMS = (
+    "error",
+    "active",
+    "access_token",
+    "token_type",
+    "expires_in",
+    "refresh_token",
+    "id_token",
+    "scope",
+    "client_id",
+    "username",
+)
+SHORT_LIMIT = 10
+READABLE_LIMIT = 24
+#: Scopes are what the user consented to: worth showing whole.
+SCOPE_LIMIT = 40
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", ""})
+
+Origins = Mapping[str, str]
+
+
+def origins(trace: Trace) -> dict[str, str]:
+    """Map each `scheme://host:port` seen in the trace to the party that answered there."""
+    out: dict[str, str] = {}
+    for event in trace.events:
+        parts = urlsplit(event.url)
+        if parts.netloc:
+            out.setdefault(f"{parts.scheme}://{parts.netloc}", event.to)
+    return out
+
+
+def ellipsize(text: str, limit: int) -> str:
+    """Cut `text` to `limit` characters, the last one an ellipsis."""
+    return text if len(text) <= limit else text[: max(limit - 1, 1)] + "…"
+
+
+def short_url(url: str, known: Origins) -> str:
+    """A URL without its port: the path, prefixed by whoever owns a foreign origin."""
+    parts = urlsplit(url)
+    path = parts.path
+    party = known.get(f"{parts.scheme}://{parts.netloc}") if parts.netloc else None
+    if not path:  # an origin alone, such as an issuer identifier
+        return party or parts.hostname or "/"
+    if party == ATTACKER:
+        return f"{ATTACKER}:{path}"
+    if party is None and (parts.hostname or "") not in _LOOPBACK:
+        return f"{parts.hostname}{path}"
+    return path
+
+
+def short_value(name: str, value: str, known: Origins) -> str:
+    """The value as drawn: URLs by path, random strings cut to ~10 characters."""
+    if value.startswith(("http://", "https://")):
+        value = short_url(value, known)
+    value = " ".join(value.split())
+    if name == "scope":
+        return ellipsize(value, SCOPE_LIMIT)
+    return ellipsize(value, READABLE_LIMIT if name in _READABLE else SHORT_LIMIT)
+
+
+def pick(
+    pairs: Iterable[tuple[str, str]], known: Origins, order: tuple[str, ...] = KEY_PARAMS
+) -> list[str]:
+    """`name=value` items for the key parameters among `pairs`, in `order`."""
+    first: dict[str, str] = {}
+    for name, value in pairs:
+        first.setdefault(name, value)
+    return [f"{n}={short_value(n, first[n], known)}" for n in order if n in first]
+
+
+#: What a redirect's Location says back: the authorization response (RFC 6749 §4.1.2,
+#: §4.2.2, RFC 9207) and its errors. A redirect that carries a request (to /authorize)
+#: shows only `?…`, since the browser's next step draws that request in full.
+RESPONSE_PARAMS = frozenset(
+    {"code", "state", "iss", "error", "access_token", "token_type", "expires_in"}
+)
+
+
+def url_groups(
+    url: str, known: Origins, only: frozenset[str] | None = None
+) -> list[tuple[str, str, list[str]]]:
+    """Key parameters of a URL's query (`?`) and fragment (`#`, implicit flow) as groups.
+
+    With `only`, other parameters are left out and a final `…` stands for them.
+    """
+    parts = urlsplit(url)
+    groups = []
+    for opener, raw in (("?", parts.query), ("#", parts.fragment)):
+        pairs = parse_qsl(raw, keep_blank_values=True)
+        kept = pairs if only is None else [(n, v) for n, v in pairs if n in only]
+        items = pick(kept, known)
+        if len(kept) < len(pairs):
+            items.append("…")
+        if items:
+            groups.append((opener, "&", items))
+    return groups
+
+
+def form_group(body: str, known: Origins) -> list[tuple[str, str, list[str]]]:
+    """Key parameters of a form-encoded request body (token, introspection requests)."""
+    text = body.strip()
+    if not text or text.startswith(("{", "[", "<")) or "=" not in text:
+        return []
+    items = pick(parse_qsl(text, keep_blank_values=True), known)
+    return [("body: ", "&", items)] if items else []
+
+
+def json_group(body: str, known: Origins) -> list[tuple[str, str, list[str]]]:
+    """Key members of a JSON response body (token and introspection responses, errors)."""
+    text = body.strip()
+    if not text.startswith("{"):
+        return []
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return []
+    if not isinstance(data, dict):
+        return []
+    pairs = [(str(k), json.dumps(v) if isinstance(v, bool) else str(v)) for k, v in data.items()]
+    items = pick(pairs, known, BODY_PARAMS)
+    return [("{", ", ", items)] if items else []
+
+
+def bearer_error_group(headers: Mapping[str, str]) -> list[tuple[str, str, list[str]]]:
+    """The `error` of an RFC 6750 `WWW-Authenticate: Bearer` challenge, if any."""
+    for name, value in headers.items():
+        if name.lower() == "www-authenticate" and 'error="' in value:
+            error = value.split('error="', 1)[1].split('"', 1)[0]
+            return [("", "", [f"error={ellipsize(error, READABLE_LIMIT)}"])]
+    return []

@@ -1,0 +1,292 @@
+"""The process manager: starts the parties' apps on loopback, checks they are healthy,
+and stops every one of them cleanly. The only module that imports all the apps.
+
+Threads mode (the default for `Simulation`) serves each app from a waitress server in a
+thread of this process: start to all-healthy takes a fraction of a second, good for tests
+and notebooks. Process mode (what `oauth-sim up` uses) runs each app in its own Python
+process, with its output prefixed by the party name; events reach one SQLite trace store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from sim.parties import (
+    AUTHORIZATION_SERVER,
+    CLIENT,
+    PORT_OFFSETS,
+    RESOURCE_SERVER,
+    USER_AGENT,
+)
+from sim.servers import PortInUse, ServerThread, bind
+from sim.tracing import Trace, TraceStore, build_trace
+from sim.user_agent import UserAgent
+
+PARTIES = (CLIENT, AUTHORIZATION_SERVER, RESOURCE_SERVER)
+HEALTH_TIMEOUT = 20.0
+
+
+class StartupError(RuntimeError):
+    """A party did not come up; the message says which and why."""
+
+
+def build_app(party: str, urls: dict[str, str], store: TraceStore | None, options: dict):
+    """App factory dispatch: the one place that knows every party's app."""
+    if party == AUTHORIZATION_SERVER:
+        from sim.authorization_server import create_app  # noqa: PLC0415
+
+        return create_app(
+            {
+                "ISSUER": urls[AUTHORIZATION_SERVER],
+                "CLIENT_BASE_URL": urls[CLIENT],
+                "RESOURCE_AUDIENCE": urls[RESOURCE_SERVER],
+                "TRACE_STORE": store,
+                "ACCESS_TOKEN_LIFETIME": options.get("access_token_lifetime", 300),
+                "PASSWORD_HASH_ROUNDS": options.get("password_rounds", 1000),
+                "DATABASE": options.get("database"),
+            }
+        )
+    if party == RESOURCE_SERVER:
+        from sim.resource_server import create_app  # noqa: PLC0415
+
+        return create_app(
+            {"AUTHORIZATION_SERVER_URL": urls[AUTHORIZATION_SERVER], "TRACE_STORE": store}
+        )
+    if party == CLIENT:
+        from sim.client import create_app  # noqa: PLC0415
+
+        return create_app(
+            {
+                "BASE_URL": urls[CLIENT],
+                "ISSUER": urls[AUTHORIZATION_SERVER],
+                "RESOURCE_SERVER_URL": urls[RESOURCE_SERVER],
+                "TRACE_STORE": store,
+            }
+        )
+    raise ValueError(f"unknown party {party!r}")
+
+
+@dataclass
+class ScenarioResult:
+    """What `Simulation.run` returns: the flow's own trace and the scenario's outcome."""
+
+    scenario: str
+    insecure: bool
+    trace: Trace
+    outcome: dict[str, Any]
+    flow: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "insecure": self.insecure,
+            "outcome": self.outcome,
+            "events": self.trace.to_dicts(),
+        }
+
+
+class Simulation:
+    """All parties on loopback. Use as a context manager::
+
+    with Simulation() as sim:
+        result = sim.run("happy-path")
+    """
+
+    def __init__(
+        self,
+        mode: str = "threads",
+        port_base: int = 0,
+        tracing: bool = True,
+        access_token_lifetime: int = 300,
+        password_rounds: int = 1000,
+        log=None,
+    ) -> None:
+        if mode not in ("threads", "process"):
+            raise ValueError("mode must be 'threads' or 'process'")
+        self.mode = mode
+        self.port_base = port_base
+        self.tracing = tracing
+        self.options = {
+            "access_token_lifetime": access_token_lifetime,
+            "password_rounds": password_rounds,
+        }
+        self.log = log or (lambda line: None)
+        self.urls: dict[str, str] = {}
+        self.store: TraceStore | None = None
+        self._workdir: Path | None = None
+        self._threads: list[ServerThread] = []
+        self._processes: dict[str, subprocess.Popen] = {}
+        self._pumps: list[threading.Thread] = []
+        self.started_in: float = 0.0
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def __enter__(self) -> Simulation:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> Simulation:
+        began = time.perf_counter()
+        self._workdir = Path(tempfile.mkdtemp(prefix="oauth-sim-"))
+        self.options["database"] = str(self._workdir / "authorization-server.sqlite")
+        try:
+            if self.mode == "threads":
+                self._start_threads()
+            else:
+                self._start_processes()
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        self.started_in = time.perf_counter() - began
+        return self
+
+    def _ports(self) -> dict[str, int]:
+        if self.port_base == 0:
+            return {p: 0 for p in PARTIES}
+        return {p: self.port_base + PORT_OFFSETS[p] for p in PARTIES}
+
+    def _start_threads(self) -> None:
+        self.store = TraceStore() if self.tracing else None
+        sockets = {}
+        try:
+            for party, port in self._ports().items():
+                sockets[party] = bind(port, party)
+        except PortInUse:
+            for sock in sockets.values():
+                sock.close()
+            raise
+        self.urls = {p: f"http://127.0.0.1:{s.getsockname()[1]}" for p, s in sockets.items()}
+        for party in (AUTHORIZATION_SERVER, RESOURCE_SERVER, CLIENT):
+            app = build_app(party, self.urls, self.store, self.options)
+            server = ServerThread(app, sockets[party], party)
+            server.start()
+            self._threads.append(server)
+
+    def _start_processes(self) -> None:
+        trace_path = str(self._workdir / "trace.sqlite") if self.tracing else None
+        self.store = TraceStore(trace_path) if trace_path else None
+        ports = self._ports()
+        for party, port in ports.items():
+            # Check (and for port 0, choose) each port before starting any child.
+            sock = bind(port, party)
+            ports[party] = sock.getsockname()[1]
+            sock.close()
+        self.urls = {p: f"http://127.0.0.1:{port}" for p, port in ports.items()}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        for party in (AUTHORIZATION_SERVER, RESOURCE_SERVER, CLIENT):
+            config = {
+                "port": ports[party],
+                "urls": self.urls,
+                "trace_path": trace_path,
+                "options": self.options,
+            }
+            process = subprocess.Popen(
+                [sys.executable, "-m", "sim.serve", party, json.dumps(config)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                env=env,
+            )
+            self._processes[party] = process
+            pump = threading.Thread(target=self._pump, args=(party, process), daemon=True)
+            pump.start()
+            self._pumps.append(pump)
+
+    def _pump(self, party: str, process: subprocess.Popen) -> None:
+        for line in process.stdout:  # type: ignore[union-attr]
+            self.log(f"[{party}] {line.rstrip()}")
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + HEALTH_TIMEOUT
+        pending = list(PARTIES)
+        with requests.Session() as http:
+            while pending:
+                party = pending[0]
+                process = self._processes.get(party)
+                if process is not None and process.poll() is not None:
+                    raise StartupError(f"{party} exited with code {process.returncode}")
+                try:
+                    if http.get(self.urls[party] + "/healthz", timeout=1).status_code == 200:
+                        pending.pop(0)
+                        continue
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline:
+                    raise StartupError(f"{party} did not answer at {self.urls[party]}/healthz")
+                time.sleep(0.02)
+
+    def stop(self) -> None:
+        for server in self._threads:
+            server.stop()
+        self._threads.clear()
+        for process in self._processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self._processes.values():
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._processes.clear()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    # -- flows ---------------------------------------------------------------------------
+    @property
+    def client_url(self) -> str:
+        return self.urls[CLIENT]
+
+    @property
+    def authorization_server_url(self) -> str:
+        return self.urls[AUTHORIZATION_SERVER]
+
+    @property
+    def resource_server_url(self) -> str:
+        return self.urls[RESOURCE_SERVER]
+
+    def new_flow(self, name: str = "flow", **options: Any) -> str:
+        """A fresh flow id; `options` (e.g. defence_off) apply to this flow only."""
+        flow = f"{name}-{uuid.uuid4().hex[:12]}"
+        if options and self.store is not None:
+            self.store.set_flow_options(flow, options)
+        return flow
+
+    def user_agent(self, flow: str, party: str = USER_AGENT) -> UserAgent:
+        return UserAgent(flow, party)
+
+    def trace(self, flow: str, title: str = "") -> Trace:
+        """The flow's events, in order, annotated with notes and RFC references."""
+        if self.store is None:
+            return Trace([], title)
+        from sim.explain import annotate  # noqa: PLC0415
+
+        self.store.wait_settled(flow)
+        return build_trace(self.store.records(flow), title, annotate)
+
+    def run(self, name: str, insecure: bool = False) -> ScenarioResult:
+        from sim.scenarios import get_scenario  # noqa: PLC0415
+
+        return get_scenario(name).run(self, insecure=insecure)

@@ -1,0 +1,131 @@
+"""Party names, the demo registry and how parties identify themselves.
+
+Shared by every party package, so none of them needs to import another: this module is the
+whole of what the four parties agree on before any HTTP is exchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+USER_AGENT = "user-agent"
+CLIENT = "client"
+AUTHORIZATION_SERVER = "authorization-server"
+RESOURCE_SERVER = "resource-server"
+ATTACKER = "attacker"
+
+#: Column order in diagrams and tables.
+PARTY_ORDER = (USER_AGENT, CLIENT, AUTHORIZATION_SERVER, RESOURCE_SERVER, ATTACKER)
+
+#: Header each party's own HTTP client sets so a trace knows who sent a request.
+#: A request without it comes from a real browser, that is from the user agent.
+PARTY_HEADER = "X-Sim-Party"
+#: Header carrying the flow id, so concurrent flows never mix in a trace.
+FLOW_HEADER = "X-Sim-Flow"
+#: Header carrying one exchange's id, so the sender's and receiver's records merge.
+EXCHANGE_HEADER = "X-Sim-Exchange"
+
+#: Default ports of `oauth-sim up` (client, authorization server, resource server).
+DEFAULT_PORT_BASE = 9000
+PORT_OFFSETS = {CLIENT: 0, AUTHORIZATION_SERVER: 1, RESOURCE_SERVER: 2}
+
+SCOPES = {
+    "profile": "Read your name",
+    "photos:read": "See your photos",
+    "photos:write": "Add photos",
+}
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    password: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DemoClient:
+    client_id: str
+    secret: str | None
+    name: str
+    redirect_path: str | None
+    grant_types: tuple[str, ...]
+    response_types: tuple[str, ...]
+    scope: str
+    auth_method: str
+
+
+USERS = (
+    DemoUser("alice", "wonderland", "Alice Liddell"),
+    DemoUser("bob", "builder", "Bob the Builder"),
+)
+
+ALL_SCOPES = "profile photos:read photos:write"
+
+CLIENTS = (
+    DemoClient(
+        "demo-client",
+        "demo-secret",
+        "Photo Printer (confidential web app)",
+        "/callback",
+        ("authorization_code", "refresh_token"),
+        ("code",),
+        ALL_SCOPES,
+        "client_secret_basic",
+    ),
+    DemoClient(
+        "demo-spa",
+        None,
+        "Photo Viewer (single-page app, public client)",
+        "/spa/callback",
+        ("authorization_code", "refresh_token"),
+        ("code",),
+        ALL_SCOPES,
+        "none",
+    ),
+    DemoClient(
+        "demo-service",
+        "service-secret",
+        "Nightly Backup (machine client)",
+        None,
+        ("client_credentials",),
+        (),
+        "photos:read",
+        "client_secret_basic",
+    ),
+    DemoClient(
+        "demo-rs",
+        "rs-secret",
+        "Photo API (resource server, introspection only)",
+        None,
+        (),
+        (),
+        "",
+        "client_secret_basic",
+    ),
+    DemoClient(
+        "demo-implicit",
+        None,
+        "Legacy Gallery (implicit flow, deprecated)",
+        "/implicit/callback",
+        ("implicit",),
+        ("token",),
+        "profile photos:read",
+        "none",
+    ),
+)
+
+
+def client_by_id(client_id: str) -> DemoClient:
+    return next(c for c in CLIENTS if c.client_id == client_id)
+
+
+def registry_lines() -> list[str]:
+    """The demo registry as printed at start-up (demo-only values)."""
+    lines = [f"user {u.username} / {u.password}" for u in USERS]
+    for c in CLIENTS:
+        secret = f"secret {c.secret}" if c.secret else "no secret (public)"
+        lines.append(
+            f"client {c.client_id}: {secret}; {', '.join(c.grant_types) or 'introspection'}"
+        )
+    return lines

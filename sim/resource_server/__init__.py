@@ -1,0 +1,40 @@
+"""The resource server: a small photo API that trusts only tokens the authorization
+server vouches for (by introspection, so a revoked token is refused at once)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from sim.parties import RESOURCE_SERVER
+from sim.resource_server.photos import PhotoStore
+from sim.resource_server.protector import IntrospectionValidator, TokenGuard
+from sim.resource_server.routes import bp
+from sim.security_headers import add_security_headers
+from sim.tracing import TracingMiddleware
+
+DEFAULTS: dict[str, Any] = {
+    "AUTHORIZATION_SERVER_URL": "http://127.0.0.1:9001",
+    "RS_CLIENT_ID": "demo-rs",
+    "RS_CLIENT_SECRET": "rs-secret",
+    "TRACE_STORE": None,
+    "SESSION_COOKIE_NAME": "sim_rs_session",
+}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.update(config or {})
+    validator = IntrospectionValidator(
+        app.config["AUTHORIZATION_SERVER_URL"] + "/introspect",
+        (app.config["RS_CLIENT_ID"], app.config["RS_CLIENT_SECRET"]),
+        app.config["TRACE_STORE"],
+    )
+    app.extensions["token_guard"] = TokenGuard(validator)
+    app.extensions["photos"] = PhotoStore()
+    app.register_blueprint(bp)
+    app.after_request(add_security_headers)
+    app.wsgi_app = TracingMiddleware(app.wsgi_app, RESOURCE_SERVER, app.config["TRACE_STORE"])
+    return app

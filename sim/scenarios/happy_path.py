@@ -1,0 +1,42 @@
+"""happy-path: the confidential client logs alice in with state + PKCE, calls the API,
+refreshes its token. The flow every other scenario departs from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.scenarios.base import Scenario, ScenarioError, log_in_and_consent
+
+
+class HappyPath(Scenario):
+    name = "happy-path"
+    description = "Confidential web client, authorization code + state + PKCE, API call, refresh"
+
+    def play(self, sim, flow: str, insecure: bool) -> dict[str, Any]:
+        ua = sim.user_agent(flow)
+        home = log_in_and_consent(ua, ua.get(sim.client_url + "/login"))
+        if home.status_code != 200 or "Your photos" not in home.text:
+            raise ScenarioError(f"the client did not show the photos ({home.status_code})")
+        refreshed = ua.submit(home, button=None, follow=True) if False else None
+        form_page = ua.request(
+            "POST", sim.client_url + "/refresh", data={"csrf_token": _csrf(home.text)}
+        )
+        refreshed = ua.follow(form_page)
+        return {
+            "logged_in": "Hello, Alice" in home.text,
+            "photos_shown": "Tea party" in home.text,
+            "refreshed": refreshed.status_code == 200 and "Your photos" in refreshed.text,
+            "tokens_in_browser": any(
+                "access_token" in (r.headers.get("Location") or "") for r in ua.hops
+            ),
+        }
+
+
+def _csrf(html: str) -> str:
+    from sim.user_agent import parse_forms  # noqa: PLC0415
+
+    for form in parse_forms(html):
+        for name, value in form.fields:
+            if name == "csrf_token":
+                return value
+    raise ScenarioError("no CSRF token on the client's page")

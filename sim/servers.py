@@ -1,0 +1,71 @@
+"""Serving one WSGI app on a pre-bound loopback socket with waitress, and stopping it.
+
+Waitress is a real multi-threaded WSGI server that logs nothing per request. Binding the
+socket before building the apps lets port 0 pick free ports and still tell every app the
+others' URLs; a port already taken fails here, at bind time, with a clear error.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import threading
+
+from waitress.server import create_server
+
+THREADS = 6
+
+
+class PortInUse(OSError):
+    """A requested port is taken; the message names the port and the party."""
+
+
+def bind(port: int, party: str, host: str = "127.0.0.1") -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise PortInUse(
+                f"port {port} ({party}) is already in use: stop what runs there, or pick other "
+                "ports with --port-base N (or 0 for free ports)"
+            ) from None
+        raise
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.listen(256)
+    return sock
+
+
+class ServerThread:
+    """One app served by waitress in a daemon thread."""
+
+    def __init__(self, app, sock: socket.socket, name: str) -> None:
+        self.server = create_server(
+            app, sockets=[sock], threads=THREADS, asyncore_loop_timeout=0.05, ident=name
+        )
+        self.thread = threading.Thread(target=self.server.run, name=f"sim-{name}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        # Close every channel from inside the server's own loop thread (waitress's trigger
+        # runs a callable there): closing sockets under a running select() is a race.
+        server = self.server
+        server.task_dispatcher.shutdown(timeout=2)
+
+        def close_all() -> None:
+            for channel in list(server._map.values()):
+                if channel is not server.trigger:
+                    channel.close()
+            server.trigger.close()
+
+        server.trigger.pull_trigger(close_all)
+        self.thread.join(timeout=2)
+
+
+def serve_forever(app, sock: socket.socket, name: str) -> None:
+    """Process mode: serve in the foreground until the process is told to stop."""
+    create_server(app, sockets=[sock], threads=THREADS, ident=name).run()

@@ -1,0 +1,169 @@
+"""Inbound recording: a WSGI middleware that turns each request and its response into one
+exchange record in the trace store.
+
+It sits in front of every app (authorization server, resource server, client, attacker), so
+every exchange between parties is seen by its receiver. It buffers the request body (the app
+still reads all of it), keeps the first few KB of the response, and records when the server
+closes the response, timed from the first byte of the request handling.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sim.parties import EXCHANGE_HEADER, FLOW_HEADER, PARTY_HEADER, USER_AGENT
+from sim.tracing import values as V
+from sim.tracing.context import current_flow
+from sim.tracing.kinds import classify
+from sim.tracing.store import TraceStore
+
+BODY_LIMIT = 4096
+#: Plumbing that is not part of any protocol exchange.
+UNTRACED_PREFIXES = ("/healthz", "/trace", "/static/", "/favicon.ico")
+DROPPED_HEADERS = {
+    h.lower() for h in (PARTY_HEADER, FLOW_HEADER, EXCHANGE_HEADER, "Connection", "Accept-Encoding")
+}
+
+
+def _environ_key(header: str) -> str:
+    return "HTTP_" + header.upper().replace("-", "_")
+
+
+PARTY_KEY, FLOW_KEY, EXCHANGE_KEY = map(_environ_key, (PARTY_HEADER, FLOW_HEADER, EXCHANGE_HEADER))
+
+
+def _request_headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:].replace("_", "-").title()
+            if name.lower() not in DROPPED_HEADERS:
+                headers[name] = value
+    if environ.get("CONTENT_TYPE"):
+        headers["Content-Type"] = environ["CONTENT_TYPE"]
+    return headers
+
+
+def _decode(data: bytes) -> str:
+    return data[:BODY_LIMIT].decode("utf-8", errors="replace")
+
+
+class TracingMiddleware:
+    """Record every exchange an app answers. `party` is the app's own party name."""
+
+    def __init__(self, app: Callable, party: str, store: TraceStore | None) -> None:
+        self.app = app
+        self.party = party
+        self.store = store
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if self.store is None or path.startswith(UNTRACED_PREFIXES):
+            return self.app(environ, start_response)
+        start_ns = time.time_ns()
+        started = time.perf_counter()
+        body = self._buffer_body(environ)
+        flow = environ.get(FLOW_KEY) or "live"
+        exchange = environ.get(EXCHANGE_KEY) or uuid.uuid4().hex
+        environ[EXCHANGE_KEY] = exchange
+        self.store.begin(exchange, flow, start_ns)
+        captured: dict[str, Any] = {}
+
+        def recording_start_response(status, headers, exc_info=None):
+            captured["status"] = status
+            captured["headers"] = headers
+            return start_response(status, headers, exc_info)
+
+        token = current_flow.set(flow)
+        try:
+            result = self.app(environ, recording_start_response)
+        finally:
+            current_flow.reset(token)
+
+        def finish(chunks: list[bytes]) -> None:
+            self._record(environ, body, captured, b"".join(chunks), flow, start_ns, started)
+
+        return _ClosingIterable(result, finish)
+
+    @staticmethod
+    def _buffer_body(environ: dict[str, Any]) -> bytes:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length <= 0:
+            return b""
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)
+        return body
+
+    def _record(self, environ, body, captured, response_body, flow, start_ns, started) -> None:
+        duration_ms = (time.perf_counter() - started) * 1000
+        status = int(str(captured.get("status", "500")).split(" ", 1)[0])
+        response_headers = {k: v for k, v in captured.get("headers", [])}
+        location = response_headers.get("Location")
+        sender = environ.get(PARTY_KEY) or USER_AGENT
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "")
+        query = environ.get("QUERY_STRING", "")
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        url = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{path}"
+        if query:
+            url += f"?{query}"
+        request_headers = _request_headers(environ)
+        request_body = _decode(body)
+        response_text = _decode(response_body)
+        pairs = (
+            V.from_url(url)
+            + V.from_authorization(request_headers.get("Authorization"))
+            + V.from_body(request_body, environ.get("CONTENT_TYPE", ""))
+            + V.from_url(location)
+            + V.from_body(response_text, response_headers.get("Content-Type", ""))
+        )
+        record = {
+            "exchange": environ[EXCHANGE_KEY],
+            "flow": flow,
+            "time": start_ns / 1e9,
+            "duration_ms": round(duration_ms, 3),
+            "from": sender,
+            "to": self.party,
+            "method": method,
+            "url": url,
+            "status": status,
+            "location": location,
+            "kind": classify(sender, self.party, method, path, status),
+            "request_headers": request_headers,
+            "request_body": request_body,
+            "response_headers": response_headers,
+            "response_body": response_text,
+            "values": V.interesting(pairs),
+        }
+        self.store.record(record["exchange"], flow, start_ns, record)
+
+
+class _ClosingIterable:
+    """Pass the response through while keeping its first bytes; record on close()."""
+
+    def __init__(self, result: Iterable[bytes], on_close: Callable[[list[bytes]], None]):
+        self._result = result
+        self._on_close = on_close
+        self._chunks: list[bytes] = []
+        self._kept = 0
+
+    def __iter__(self):
+        for chunk in self._result:
+            if self._kept < BODY_LIMIT:
+                self._chunks.append(chunk)
+                self._kept += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        try:
+            if hasattr(self._result, "close"):
+                self._result.close()
+        finally:
+            self._on_close(self._chunks)

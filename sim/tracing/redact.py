@@ -1,0 +1,62 @@
+"""Replace credentials and random values in a trace by stable placeholders.
+
+The same value always maps to the same placeholder within a trace (`<code-1>` in the
+callback is `<code-1>` in the token request), so a redacted trace still teaches, and two runs
+of a scenario give the same text: that is what makes committed diagrams reproducible.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from urllib.parse import quote, quote_plus
+
+from sim.tracing.events import SECRET_NAMES, VOLATILE_NAMES, Event, Trace
+
+PORT_RE = re.compile(r"127\.0\.0\.1:\d+")
+
+
+def _placeholders(trace: Trace, names: tuple[str, ...]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    counters: dict[str, int] = {}
+    for event in trace.events:
+        for name, value in event.values:
+            if name in names and value not in mapping and len(value) >= 4:
+                counters[name] = counters.get(name, 0) + 1
+                mapping[value] = f"<{name.replace('_', '-')}-{counters[name]}>"
+    return mapping
+
+
+def _sub(text: str | None, mapping: dict[str, str]) -> str | None:
+    if not text:
+        return text
+    for value, placeholder in mapping.items():
+        if value in text:
+            text = text.replace(value, placeholder)
+        for encoded in (quote(value, safe=""), quote_plus(value)):
+            if encoded != value and encoded in text:
+                text = text.replace(encoded, placeholder)
+    return text
+
+
+def redact_trace(trace: Trace, volatile: bool = True) -> Trace:
+    names = SECRET_NAMES + (VOLATILE_NAMES if volatile else ())
+    mapping = _placeholders(trace, names)
+    # Longest first, so a token containing a shorter value is replaced whole.
+    mapping = dict(sorted(mapping.items(), key=lambda kv: -len(kv[0])))
+    events: list[Event] = []
+    for e in trace.events:
+        events.append(
+            replace(
+                e,
+                url=_sub(e.url, mapping) or "",
+                location=_sub(e.location, mapping),
+                note=_sub(e.note, mapping) or "",
+                request_headers={k: _sub(v, mapping) or "" for k, v in e.request_headers.items()},
+                request_body=_sub(e.request_body, mapping) or "",
+                response_headers={k: _sub(v, mapping) or "" for k, v in e.response_headers.items()},
+                response_body=_sub(e.response_body, mapping) or "",
+                values=tuple((n, mapping.get(v, v)) for n, v in e.values),
+            )
+        )
+    return Trace(events, trace.title)

@@ -1,0 +1,139 @@
+"""Where exchanges are kept: one SQLite table shared by every recorder.
+
+Threads mode uses one in-memory database; process mode (`oauth-sim up`) gives every process
+the same file in WAL mode, so events from separate processes reach one store. Each exchange
+is one row keyed by its exchange id: the receiver's record and the sender's timing upsert
+into the same row in either order, so an exchange is stored exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS exchanges (
+    exchange TEXT PRIMARY KEY,
+    flow TEXT NOT NULL DEFAULT '',
+    start_ns INTEGER NOT NULL DEFAULT 0,
+    data TEXT,
+    sender_ms REAL
+);
+CREATE INDEX IF NOT EXISTS exchanges_flow ON exchanges (flow, start_ns);
+CREATE TABLE IF NOT EXISTS flow_options (
+    flow TEXT PRIMARY KEY,
+    options TEXT NOT NULL
+);
+"""
+
+
+class TraceStore:
+    """Thread-safe store of raw exchange records (dicts), grouped by flow id."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        if path != ":memory:":
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA busy_timeout=5000")
+        self._conn.executescript(SCHEMA)
+
+    def begin(self, exchange: str, flow: str, start_ns: int) -> None:
+        """An exchange has started. A reader can wait for begun exchanges to complete, since
+        the response may reach its sender before the receiver has finished recording."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO exchanges (exchange, flow, start_ns) VALUES (?, ?, ?) "
+                "ON CONFLICT(exchange) DO UPDATE SET flow=excluded.flow, "
+                "start_ns=excluded.start_ns",
+                (exchange, flow, start_ns),
+            )
+
+    def pending(self, flow: str) -> int:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT COUNT(*) FROM exchanges WHERE flow = ? AND data IS NULL", (flow,)
+            ).fetchone()
+        return row[0]
+
+    def wait_settled(self, flow: str, timeout: float = 5.0) -> None:
+        """Wait until every begun exchange of `flow` is recorded."""
+        deadline = time.monotonic() + timeout
+        while self.pending(flow) and time.monotonic() < deadline:
+            time.sleep(0.001)
+
+    def record(self, exchange: str, flow: str, start_ns: int, data: dict[str, Any]) -> None:
+        """The receiver's full record of an exchange."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO exchanges (exchange, flow, start_ns, data) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(exchange) DO UPDATE SET flow=excluded.flow, "
+                "start_ns=excluded.start_ns, data=excluded.data",
+                (exchange, flow, start_ns, json.dumps(data)),
+            )
+
+    def record_sender(self, exchange: str, duration_ms: float) -> None:
+        """The sender's timing of the same exchange (round trip as the sender saw it)."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO exchanges (exchange, sender_ms) VALUES (?, ?) "
+                "ON CONFLICT(exchange) DO UPDATE SET sender_ms=excluded.sender_ms",
+                (exchange, duration_ms),
+            )
+
+    def records(self, flow: str | None = None, since_ns: int = 0) -> list[dict[str, Any]]:
+        """Complete records in the order their requests started."""
+        query = "SELECT data, sender_ms FROM exchanges WHERE data IS NOT NULL AND start_ns >= ?"
+        args: list[Any] = [since_ns]
+        if flow is not None:
+            query += " AND flow = ?"
+            args.append(flow)
+        query += " ORDER BY start_ns, rowid"
+        with self._lock:
+            rows = self._conn.execute(query, args).fetchall()
+        out = []
+        for data, sender_ms in rows:
+            record = json.loads(data)
+            record["sender_ms"] = sender_ms
+            out.append(record)
+        return out
+
+    def flows(self) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT flow FROM exchanges WHERE data IS NOT NULL "
+                "GROUP BY flow ORDER BY MIN(start_ns)"
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def set_flow_options(self, flow: str, options: dict[str, Any]) -> None:
+        """Per-flow settings every party can read, e.g. the one defence switched off for
+        this run only (`--insecure`), so concurrent runs never affect each other."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO flow_options (flow, options) VALUES (?, ?)",
+                (flow, json.dumps(options)),
+            )
+
+    def flow_options(self, flow: str | None) -> dict[str, Any]:
+        if not flow:
+            return {}
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT options FROM flow_options WHERE flow = ?", (flow,)
+            ).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._conn.execute("DELETE FROM exchanges")
+            self._conn.execute("DELETE FROM flow_options")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
