@@ -166,8 +166,9 @@ def layout(
     lifeline_top = y + HEADER_H
     y = lifeline_top + 12
 
-    def centre(gap: int, box_w: float) -> float:
-        if gap + 1 < count:
+    def centre(msg: Message, gap: int, box_w: float) -> float:
+        """Centred in its gap; next to the lifeline for a loop or in the last column."""
+        if gap + 1 < count and msg.sender != msg.to:
             return (xs[gap] + xs[gap + 1]) / 2
         return xs[gap] + GAP_PAD + box_w / 2
 
@@ -178,12 +179,12 @@ def layout(
             fill, border, ink = DEFENCE_ON if msg.defence.on else DEFENCE_OFF
             mark_lines = _defence_lines(msg)
             w, h = _text_size(mark_lines, LABEL_SIZE, False)
-            cx = centre(gap, w)
+            cx = centre(msg, gap, w)
             box = Box(cx - w / 2, y, cx + w / 2, y + h)
             texts.append(TextBox(box, mark_lines, LABEL_SIZE, ink, "defence", fill, border))
             y += h + 4
         w, h = _text_size(msg.lines, LABEL_SIZE, not msg.response)
-        cx = centre(gap, w)
+        cx = centre(msg, gap, w)
         box = Box(cx - w / 2, y, cx + w / 2, y + h)
         texts.append(
             TextBox(box, msg.lines, LABEL_SIZE, colour, "label", bold_first=not msg.response)

@@ -22,7 +22,7 @@ def escape(text: str) -> str:
 
 def _title(text: str) -> str:
     # The title rule stops at `#` and `;` and knows no entity codes.
-    return " ".join(text.replace("#", "No.").replace(";", ",").split())
+    return " ".join(text.replace("#", "No.").replace(";", ",").replace("%%", "%").split())
 
 
 def to_mermaid(trace: Trace) -> str:
@@ -32,7 +32,7 @@ def to_mermaid(trace: Trace) -> str:
     out = ["sequenceDiagram"]
     if _title(trace.title):
         out.append(f"    title {_title(trace.title)}")
-    out += [f"    participant {a} as {party}" for a, party in ids]
+    out += [f"    participant {a} as {escape(party)}" for a, party in ids]
     in_rect = False
     for msg in messages(trace):
         red = msg.style == "attacker"

@@ -35,7 +35,8 @@ def to_plantuml(trace: Trace) -> str:
         out.append(f"title {escape(' '.join(trace.title.split()))}")
     for a, party in ids:
         colour = f" {ATTACKER_FILL}" if party == ATTACKER else ""
-        out.append(f'participant "{party}" as {a}{colour}')
+        name = party.replace('"', "'")
+        out.append(f'participant "{name}" as {a}{colour}')
     for msg in messages(trace):
         colour = pen(msg.style).color
         arrow = f"-[{colour}]->" if msg.response else f"-[{colour}]>"

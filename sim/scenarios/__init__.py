@@ -1,11 +1,45 @@
-"""The scenarios, by contract name. `oauth-sim scenarios` lists them in this order."""
+"""The scenarios, by contract name. Each module of this package lists its scenarios in a
+module-level `SCENARIOS`; `oauth-sim scenarios` shows them in the order of `ORDER`."""
 
 from __future__ import annotations
 
-from sim.scenarios.base import Scenario, ScenarioError
-from sim.scenarios.happy_path import HappyPath
+import importlib
+import pkgutil
 
-SCENARIOS: dict[str, Scenario] = {s.name: s for s in (HappyPath(),)}
+from sim.scenarios.base import Scenario, ScenarioError
+
+ORDER = (
+    "happy-path",
+    "public-client-pkce",
+    "refresh-rotation",
+    "client-credentials",
+    "implicit-legacy",
+    "revocation",
+    "consent-denied",
+    "scope-downgrade",
+    "csrf-state",
+    "code-interception",
+    "redirect-uri-tampering",
+    "code-replay",
+    "refresh-token-reuse",
+    "pkce-downgrade",
+    "mix-up",
+)
+
+
+def _discover() -> dict[str, Scenario]:
+    found: dict[str, Scenario] = {}
+    for module in pkgutil.iter_modules(__path__):
+        if module.name == "base":
+            continue
+        loaded = importlib.import_module(f"{__name__}.{module.name}")
+        for scenario in getattr(loaded, "SCENARIOS", ()):
+            found[scenario.name] = scenario
+    rank = {name: i for i, name in enumerate(ORDER)}
+    return dict(sorted(found.items(), key=lambda kv: (rank.get(kv[0], len(ORDER)), kv[0])))
+
+
+SCENARIOS: dict[str, Scenario] = _discover()
 
 
 class UnknownScenario(KeyError):

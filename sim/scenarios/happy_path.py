@@ -17,7 +17,6 @@ class HappyPath(Scenario):
         home = log_in_and_consent(ua, ua.get(sim.client_url + "/login"))
         if home.status_code != 200 or "Your photos" not in home.text:
             raise ScenarioError(f"the client did not show the photos ({home.status_code})")
-        refreshed = ua.submit(home, button=None, follow=True) if False else None
         form_page = ua.request(
             "POST", sim.client_url + "/refresh", data={"csrf_token": _csrf(home.text)}
         )
@@ -40,3 +39,6 @@ def _csrf(html: str) -> str:
             if name == "csrf_token":
                 return value
     raise ScenarioError("no CSRF token on the client's page")
+
+
+SCENARIOS = [HappyPath()]

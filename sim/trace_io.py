@@ -1,0 +1,61 @@
+"""Reading traces back: a saved `run --json` file, or a running `oauth-sim up`'s /trace."""
+
+from __future__ import annotations
+
+import json
+
+import requests
+
+from sim.explain import annotate
+from sim.tracing import Event, Trace
+
+
+class TraceFileError(ValueError):
+    """The trace could not be read; the message says why, in one line."""
+
+
+def _events(data, source: str) -> list[Event]:
+    if isinstance(data, dict):
+        data = data.get("events")
+    if not isinstance(data, list):
+        raise TraceFileError(f'{source}: expected an object with an "events" list')
+    events = []
+    for index, item in enumerate(data, 1):
+        if not isinstance(item, dict):
+            raise TraceFileError(f"{source}: event {index} is not an object")
+        try:
+            event = Event.from_dict(item)
+        except ValueError as error:
+            raise TraceFileError(f"{source}: event {index}: {error}") from None
+        if not event.note:
+            note, rfc = annotate(event)
+            event = Event.from_dict({**event.to_dict(detail=True), "note": note, "rfc": rfc})
+        events.append(event)
+    return events
+
+
+def load_trace(path: str) -> Trace:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, UnicodeDecodeError) as error:
+        raise TraceFileError(f"cannot read {path}: {error}") from None
+    except json.JSONDecodeError as error:
+        raise TraceFileError(
+            f"{path} is not valid JSON (line {error.lineno}): {error.msg}"
+        ) from None
+    return Trace(_events(data, path), path)
+
+
+def fetch_trace(url: str, flow: str | None = None) -> Trace:
+    try:
+        response = requests.get(url.rstrip("/") + "/trace", params={"flow": flow or ""}, timeout=5)
+    except requests.RequestException:
+        raise TraceFileError(f"nothing answers at {url}: is `oauth-sim up` running?") from None
+    if response.status_code != 200:
+        raise TraceFileError(f"{url}/trace answered {response.status_code}")
+    try:
+        data = response.json()
+    except ValueError:
+        raise TraceFileError(f"{url}/trace did not answer JSON") from None
+    return Trace(_events(data, url), url)
