@@ -246,7 +246,13 @@ class Simulation:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        for pump in self._pumps:
+            pump.join(timeout=2)
+        for process in self._processes.values():
+            if process.stdout is not None:
+                process.stdout.close()
         self._processes.clear()
+        self._pumps.clear()
         if self.store is not None:
             self.store.close()
             self.store = None

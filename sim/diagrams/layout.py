@@ -91,6 +91,32 @@ def _gap_of(message: Message, index: dict[str, int]) -> int:
     return start if end >= start else start - 1
 
 
+def _column_xs(
+    msgs: list[Message],
+    index: dict[str, int],
+    header_w: list[float],
+    gap_floor: tuple[float, ...],
+) -> tuple[list[float], float]:
+    """Lifeline x of each column, and the right edge: each gap fits its widest label."""
+    count = len(header_w)
+    need = [0.0] * count
+    for msg in msgs:
+        gap = _gap_of(msg, index)
+        width, _ = _text_size(msg.lines, LABEL_SIZE, not msg.response)
+        mark, _ = _text_size(_defence_lines(msg), LABEL_SIZE, False)
+        need[gap] = max(need[gap], width + 2 * GAP_PAD, mark + 2 * GAP_PAD)
+        if msg.sender == msg.to:
+            need[gap] = max(need[gap], LOOP_W + GAP_PAD)
+    if not count:
+        return [], MARGIN
+    floor = list(gap_floor[:count]) + [0.0] * (count - len(gap_floor))
+    xs = [MARGIN + header_w[0] / 2]
+    for i in range(count - 1):
+        gap = max(MIN_GAP, need[i], (header_w[i] + header_w[i + 1]) / 2 + HEADER_SPACING)
+        xs.append(xs[-1] + max(gap, floor[i]))
+    return xs, xs[-1] + max(header_w[-1] / 2, need[-1], floor[-1])
+
+
 def layout(
     trace: Trace,
     title: str | None = None,
@@ -114,24 +140,7 @@ def layout(
     header_w = [
         max(HEADER_MIN_W, text_width(p, HEADER_SIZE, bold=True) + 2 * HEADER_PAD) for p in cols
     ]
-    need = [0.0] * count
-    for msg in msgs:
-        gap = _gap_of(msg, index)
-        width, _ = _text_size(msg.lines, LABEL_SIZE, not msg.response)
-        mark, _ = _text_size(_defence_lines(msg), LABEL_SIZE, False)
-        need[gap] = max(need[gap], width + 2 * GAP_PAD, mark + 2 * GAP_PAD)
-        if msg.sender == msg.to:
-            need[gap] = max(need[gap], LOOP_W + GAP_PAD)
-
-    floor = list(gap_floor[:count]) + [0.0] * (count - len(gap_floor))
-    xs: list[float] = []
-    x = MARGIN + (header_w[0] / 2 if cols else 0.0)
-    for i in range(count):
-        xs.append(x)
-        if i + 1 < count:
-            gap = max(MIN_GAP, need[i], (header_w[i] + header_w[i + 1]) / 2 + HEADER_SPACING)
-            x += max(gap, floor[i])
-    right = xs[-1] + max(header_w[-1] / 2, need[-1], floor[-1]) if cols else MARGIN
+    xs, right = _column_xs(msgs, index, header_w, gap_floor)
     width = right + MARGIN
 
     texts: list[TextBox] = []

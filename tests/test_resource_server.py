@@ -1,0 +1,78 @@
+"""The photo API's RFC 6750 behaviour: where the token may travel, and each error."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+
+def test_profile_and_photos_with_a_valid_token(oauth):
+    token = oauth.tokens()["access_token"]
+    profile = oauth.api("/api/profile", token)
+    assert profile.status_code == 200
+    assert profile.json()["name"] == "Alice Liddell"
+    photos = oauth.api("/api/photos", token).json()
+    assert photos["owner"] == "alice"
+    assert "Tea party" in [p["title"] for p in photos["photos"]]
+
+
+def test_each_user_sees_only_their_own_photos(oauth):
+    bob = oauth.tokens(user="bob", password="builder")["access_token"]
+    titles = [p["title"] for p in oauth.api("/api/photos", bob).json()["photos"]]
+    assert "Tea party" not in titles and "Scoop the digger" in titles
+
+
+def test_missing_token_is_401_with_a_bare_bearer_challenge(oauth):
+    response = oauth.api("/api/profile", None)
+    assert response.status_code == 401
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith("Bearer ")
+    assert "error=" not in challenge  # RFC 6750 §3.1: no error code without credentials
+
+
+@pytest.mark.parametrize("token", ["not-a-token", "x" * 5000, "eyJhbGciOiJub25lIn0.e30."])
+def test_bad_token_is_401_invalid_token(oauth, token):
+    response = oauth.api("/api/profile", token)
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    assert response.json()["error"] == "invalid_token"
+
+
+def test_too_little_scope_is_403_insufficient_scope_with_challenge(oauth):
+    token = oauth.tokens(scope="profile")["access_token"]
+    assert oauth.api("/api/profile", token).status_code == 200
+    response = oauth.api("/api/photos", token, method="POST", json={"title": "x"})
+    assert response.status_code == 403
+    challenge = response.headers["WWW-Authenticate"]
+    assert 'error="insufficient_scope"' in challenge and 'scope="photos:write"' in challenge
+
+
+def test_token_in_query_string_is_refused(oauth, sim):
+    token = oauth.tokens()["access_token"]
+    response = requests.get(
+        f"{sim.resource_server_url}/api/profile", params={"access_token": token}, timeout=5
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert "WWW-Authenticate" in response.headers
+
+
+def test_add_photo_needs_photos_write_and_a_title(oauth):
+    token = oauth.tokens(scope="photos:read photos:write")["access_token"]
+    created = oauth.api("/api/photos", token, method="POST", json={"title": "Cheshire Cat"})
+    assert created.status_code == 201 and created.json()["title"] == "Cheshire Cat"
+    listed = [p["title"] for p in oauth.api("/api/photos", token).json()["photos"]]
+    assert "Cheshire Cat" in listed
+    bad = oauth.api("/api/photos", token, method="POST", json={"title": ""})
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_request"
+    bad = oauth.api("/api/photos", token, method="POST", data=b"\xff\xfe")
+    assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Bearer ", "Basic abc", "Token x y", "bearer"])
+def test_malformed_authorization_header_never_500(oauth, sim, header):
+    response = requests.get(
+        f"{sim.resource_server_url}/api/profile", headers={"Authorization": header}, timeout=5
+    )
+    assert response.status_code in (400, 401)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
