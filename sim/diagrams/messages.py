@@ -128,24 +128,50 @@ def response_lines(event: Event, known: Origins) -> tuple[str, ...]:
     return (head, *pack(groups))
 
 
+def nested_in(event: Event, parent: Event) -> bool:
+    """True when `event` is a call the answering party made while handling `parent` (the
+    client's token request during the browser's GET /callback): it is sent by `parent`'s
+    receiver and starts and ends inside `parent`'s time span."""
+    if event.sender != parent.to or not parent.duration_ms:
+        return False
+    end = event.time + event.duration_ms / 1000
+    return parent.time <= event.time and end <= parent.time + parent.duration_ms / 1000
+
+
 def messages(trace: Trace) -> list[Message]:
-    """The request and response arrows of every event, in order."""
+    """The request and response arrows of every event, in order. A response is drawn after
+    the calls its server made before answering, as a sequence diagram nests them."""
     known = origins(trace)
     out: list[Message] = []
-    for event in trace.events:
-        style = style_of(event)
-        out.append(
-            Message(event.seq, event.sender, event.to, request_lines(event, known), style, False)
-        )
+    open_events: list[Event] = []
+
+    def answer(event: Event) -> None:
         out.append(
             Message(
                 event.seq,
                 event.to,
                 event.sender,
                 response_lines(event, known),
-                style,
+                style_of(event),
                 True,
                 defence_of(event),
             )
         )
+
+    for event in trace.events:
+        while open_events and not nested_in(event, open_events[-1]):
+            answer(open_events.pop())
+        out.append(
+            Message(
+                event.seq,
+                event.sender,
+                event.to,
+                request_lines(event, known),
+                style_of(event),
+                False,
+            )
+        )
+        open_events.append(event)
+    while open_events:
+        answer(open_events.pop())
     return out

@@ -1,0 +1,126 @@
+"""The tracing layer: every exchange recorded once, in order, under its own flow, with both
+ends known; redaction that keeps the story; concurrency without loss."""
+
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from sim.parties import AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER, USER_AGENT
+from sim.tracing import Event, Trace, TraceStore
+
+
+def test_every_event_names_both_parties_and_a_kind(sim):
+    trace = sim.run("happy-path").trace
+    parties = {USER_AGENT, CLIENT, AUTHORIZATION_SERVER, RESOURCE_SERVER}
+    for event in trace.events:
+        assert event.sender in parties and event.to in parties
+        assert event.kind in ("redirect", "page", "form-post", "back-channel", "api-call")
+        assert event.url.startswith("http://127.0.0.1:")
+        if 300 <= event.status < 400:
+            assert event.kind == "redirect" and event.location
+    back = [e for e in trace.events if e.kind == "back-channel"]
+    assert {e.sender for e in back} == {CLIENT, RESOURCE_SERVER}
+
+
+def test_outbound_and_inbound_records_merge_into_one_event(sim):
+    flow = sim.new_flow("merge")
+    sim.user_agent(flow).get(sim.client_url + "/login")
+    sim.store.wait_settled(flow)
+    records = sim.store.records(flow)
+    assert len(records) == 1 and records[0]["from"] == USER_AGENT
+    # A back-channel call carries the sender's own timing too.
+    result = sim.run("happy-path")
+    token_calls = [r for r in sim.store.records(result.flow) if r["url"].endswith("/token")]
+    assert token_calls and all(r["sender_ms"] is not None for r in token_calls)
+
+
+def test_secrets_are_marked_and_redaction_hides_them_consistently(sim):
+    trace = sim.run("happy-path").trace
+    secrets = {value for e in trace.events for name, value in e.secrets}
+    names = {name for e in trace.events for name, _ in e.secrets}
+    assert {"password", "code", "code_verifier", "access_token", "refresh_token"} <= names
+    assert "client_secret" in names  # decoded from the Basic header
+    redacted = json.dumps(trace.redacted().to_dicts(detail=True))
+    leaked = [s for s in secrets if len(s) >= 6 and s in redacted]
+    assert not leaked
+    red = trace.redacted()
+    code_in_redirect = next(e for e in red.events if e.location and "code=<code-1>" in e.location)
+    token_request = next(e for e in red.events if e.path == "/token")
+    assert code_in_redirect.seq < token_request.seq
+    assert "code=%3Ccode-1%3E" in token_request.request_body or "<code-1>" in (
+        token_request.request_body
+    )
+
+
+def test_event_json_round_trip_uses_from_for_the_sender():
+    event = Event(
+        seq=1,
+        sender="client",
+        to="authorization-server",
+        method="POST",
+        url="http://127.0.0.1:1/token",
+        status=200,
+        location=None,
+        kind="back-channel",
+        note="n",
+        rfc="RFC 6749 §4.1.3",
+    )
+    data = event.to_dict()
+    assert data["from"] == "client" and "sender" not in data
+    assert list(data) == [
+        "seq",
+        "from",
+        "to",
+        "method",
+        "url",
+        "status",
+        "location",
+        "kind",
+        "note",
+        "rfc",
+    ]
+    assert Event.from_dict(data) == event
+
+
+def test_fifty_concurrent_flows_each_get_exactly_their_own_events(sim):
+    single = sim.run("happy-path").trace
+    expected = [(e.sender, e.to, e.method, e.path.split("?")[0]) for e in single.events]
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(lambda _: sim.run("happy-path"), range(50)))
+    seen_exchanges = set()
+    for result in results:
+        assert result.outcome["logged_in"] and result.outcome["refreshed"]
+        got = [(e.sender, e.to, e.method, e.path.split("?")[0]) for e in result.trace.events]
+        assert got == expected
+        exchanges = {e.exchange for e in result.trace.events}
+        assert len(exchanges) == len(got) and not exchanges & seen_exchanges
+        seen_exchanges |= exchanges
+
+
+def test_store_is_safe_across_threads_and_keeps_start_order(tmp_path):
+    store = TraceStore(str(tmp_path / "trace.sqlite"))
+
+    def write(worker: int) -> None:
+        for i in range(100):
+            store.begin(f"{worker}-{i}", f"flow-{worker}", worker * 1000 + i)
+            store.record(f"{worker}-{i}", f"flow-{worker}", worker * 1000 + i, {"i": i})
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for worker in range(8):
+        assert [r["i"] for r in store.records(f"flow-{worker}")] == list(range(100))
+        assert store.pending(f"flow-{worker}") == 0
+    other = TraceStore(str(tmp_path / "trace.sqlite"))  # a second process's view
+    assert len(other.records()) == 800
+
+
+def test_trace_displays_as_svg_in_jupyter(sim):
+    trace = sim.run("happy-path").trace
+    svg = trace._repr_svg_()
+    assert svg.lstrip().startswith("<?xml") or "<svg" in svg[:300]
+    assert isinstance(Trace([])._repr_svg_(), str)
