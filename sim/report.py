@@ -65,6 +65,18 @@ def step_table(trace: Trace, explain: bool = False, title: str | None = None) ->
             request.append(f"\n{event.note}", style="dim")
             if event.rfc:
                 request.append(f"  [{event.rfc}]", style="dim italic")
+        if explain and event.secrets:
+            names = ", ".join(sorted({name for name, _ in event.secrets}))
+            request.append(f"\n🔑 carries secrets: {names}", style="bold yellow")
+        if explain:
+            for name, decoded in event.jwts.items():
+                claims = decoded["claims"]
+                shown = ", ".join(
+                    f"{k}={claims[k]}"
+                    for k in ("sub", "client_id", "scope", "aud", "exp")
+                    if k in claims
+                )
+                request.append(f"\n{name} is a JWT (anyone can read it): {shown}", style="dim")
         if event.defence:
             request.append(f"\n🛡 {event.defence}", style="bold yellow")
         status_style = "red" if event.status >= 400 else ("cyan" if event.status >= 300 else "")

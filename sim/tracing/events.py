@@ -74,6 +74,19 @@ class Event:
     def secrets(self) -> tuple[tuple[str, str], ...]:
         return tuple((n, v) for n, v in self.values if n in SECRET_NAMES)
 
+    @property
+    def jwts(self) -> dict[str, dict[str, Any]]:
+        """Tokens of this exchange that are JWTs, decoded (unverified) by name."""
+        from sim.tracing.jwt import decode_unverified  # noqa: PLC0415
+
+        out = {}
+        for name, value in self.values:
+            if name in ("access_token", "refresh_token", "token") and value.count(".") == 2:
+                decoded = decode_unverified(value)
+                if decoded is not None:
+                    out.setdefault(name, decoded)
+        return out
+
     def to_dict(self, detail: bool = False) -> dict[str, Any]:
         """The contract's JSON shape; `detail=True` adds headers, bodies and timing."""
         out: dict[str, Any] = {
@@ -93,6 +106,8 @@ class Event:
             for key in ("seq", "sender", "to", "method", "url", "status", "location"):
                 data.pop(key)
             data["values"] = [list(v) for v in self.values]
+            data["secrets"] = sorted({name for name, _ in self.secrets})
+            data["jwt"] = self.jwts
             out.update({k: v for k, v in data.items() if k not in out})
         return out
 
@@ -103,6 +118,8 @@ class Event:
             kwargs = dict(data)
             kwargs["sender"] = kwargs.pop("from")
             kwargs["values"] = tuple(tuple(v) for v in kwargs.get("values", ()))
+            if not isinstance(kwargs.get("seq"), int) or not isinstance(kwargs.get("status"), int):
+                raise TypeError("seq and status must be integers")
             known = set(cls.__dataclass_fields__)
             return cls(**{k: v for k, v in kwargs.items() if k in known})
         except (KeyError, TypeError) as exc:
