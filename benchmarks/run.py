@@ -157,32 +157,56 @@ def main() -> None:
     with console.status("start-up…"):
         threads_start = startup_times("threads", 5)
         process_start = startup_times("process", 3)
-    rows.append(("start to all-healthy, threads mode", ms(statistics.median(threads_start)),
-                 "target < 500 ms"))
+    rows.append(
+        (
+            "start to all-healthy, threads mode",
+            ms(statistics.median(threads_start)),
+            "target < 500 ms",
+        )
+    )
     rows.append(("start to all-healthy, process mode", ms(statistics.median(process_start)), ""))
 
     with console.status(f"{n} happy-path flows, tracing on and off…"):
         on, off = traced_vs_untraced(n)
     med_on, med_off = statistics.median(on), statistics.median(off)
-    rows.append(("happy path, threads, tracing on: median / p95",
-                 f"{ms(med_on)} / {ms(pct(on, 95))}", f"{med_on / trivial:.0f}x trivial request"))
-    rows.append(("happy path, threads, tracing off: median",
-                 ms(med_off), f"tracing overhead {100 * (med_on / med_off - 1):+.0f}%"))
+    rows.append(
+        (
+            "happy path, threads, tracing on: median / p95",
+            f"{ms(med_on)} / {ms(pct(on, 95))}",
+            f"{med_on / trivial:.0f}x trivial request",
+        )
+    )
+    rows.append(
+        (
+            "happy path, threads, tracing off: median",
+            ms(med_off),
+            f"tracing overhead {100 * (med_on / med_off - 1):+.0f}%",
+        )
+    )
 
     with console.status("process mode flows…"), Simulation(mode="process") as sim:
         proc = flow_times(sim, n)
-    rows.append(("happy path, process mode: median / p95",
-                 f"{ms(statistics.median(proc))} / {ms(pct(proc, 95))}", ""))
+    rows.append(
+        (
+            "happy path, process mode: median / p95",
+            f"{ms(statistics.median(proc))} / {ms(pct(proc, 95))}",
+            "",
+        )
+    )
 
     if not args.no_peer:
         with console.status("node-oidc-provider (npm install + flows)…"):
             peer = peer_flows(n)
         if isinstance(peer, list):
             med_peer = statistics.median(peer)
-            rows.append(("peer: node-oidc-provider flow (no API call): median / p95",
-                         f"{ms(med_peer)} / {ms(pct(peer, 95))}",
-                         f"ours/peer: threads {med_on / med_peer:.2f}, "
-                         f"process {statistics.median(proc) / med_peer:.2f} (target <= 0.6)"))
+            rows.append(
+                (
+                    "peer: node-oidc-provider flow (no API call): median / p95",
+                    f"{ms(med_peer)} / {ms(pct(peer, 95))}",
+                    f"ours/peer: threads {med_on / med_peer:.2f}, "
+                    f"process {statistics.median(proc) / med_peer:.2f} (target <= 0.6)",
+                )
+            )
         else:
             rows.append(("peer: node-oidc-provider", peer, ""))
 
@@ -190,15 +214,21 @@ def main() -> None:
         with console.status("diagrams…"):
             warm, cold = diagram_times(sim)
         rows.append(("happy-path diagram to SVG, warm", ms(warm), "target < 50 ms"))
-        rows.append(("happy-path diagram to SVG, cold (new process)", ms(cold),
-                     "target < 1500 ms"))
+        rows.append(("happy-path diagram to SVG, cold (new process)", ms(cold), "target < 1500 ms"))
         with console.status("50 concurrent flows…"):
             recorded, expected, elapsed = concurrent_flows(sim)
-        rows.append(("50 concurrent flows: events recorded / expected",
-                     f"{recorded} / {expected}", f"all in {ms(elapsed)}"))
+        rows.append(
+            (
+                "50 concurrent flows: events recorded / expected",
+                f"{recorded} / {expected}",
+                f"all in {ms(elapsed)}",
+            )
+        )
 
-    table = Table(title=f"oauth-sim benchmarks ({n} flows each, {threading.active_count()} "
-                  "threads alive at end)")
+    table = Table(
+        title=f"oauth-sim benchmarks ({n} flows each, {threading.active_count()} "
+        "threads alive at end)"
+    )
     table.add_column("measurement")
     table.add_column("value", justify="right")
     table.add_column("ratio / target")
