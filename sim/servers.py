@@ -42,9 +42,7 @@ class ServerThread:
     """One app served by waitress in a daemon thread."""
 
     def __init__(self, app, sock: socket.socket, name: str) -> None:
-        self.server = create_server(
-            app, sockets=[sock], threads=THREADS, asyncore_loop_timeout=0.05, ident=name
-        )
+        self.server = create_server(app, sockets=[sock], threads=THREADS, ident=name)
         self.thread = threading.Thread(target=self.server.run, name=f"sim-{name}", daemon=True)
 
     def start(self) -> None:

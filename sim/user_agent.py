@@ -74,6 +74,9 @@ class UserAgent:
         self.session.headers["User-Agent"] = f"oauth-sim {party}"
         self.hops: list[requests.Response] = []
 
+    def close(self) -> None:
+        self.session.close()
+
     def request(self, method: str, url: str, **kwargs) -> requests.Response:
         response = self.session.request(method, url, allow_redirects=False, timeout=15, **kwargs)
         self.hops.append(response)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sim.tracing.events import KINDS, Event, Trace
@@ -24,7 +25,7 @@ def build_trace(
         event = Event.from_dict(data)
         if annotate is not None:
             note, rfc = annotate(event)
-            event = Event.from_dict({**event.to_dict(detail=True), "note": note, "rfc": rfc})
+            event = replace(event, note=note, rfc=rfc)
         events.append(event)
     return Trace(events, title)
 
