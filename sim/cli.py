@@ -96,12 +96,9 @@ def up(port_base: int, password_rounds: int, token_lifetime: int) -> None:
         fail(f"could not start: {error}")
     try:
         out.print(f"[bold]oauth-sim[/] is up (started in {simulation.started_in:.2f} s):")
-        for party, url in (
-            ("client", simulation.client_url),
-            ("authorization-server", simulation.authorization_server_url),
-            ("resource-server", simulation.resource_server_url),
-        ):
-            out.print(f"  {party:<22} {url}")
+        for party, url in simulation.urls.items():
+            role = " (attack scenarios only)" if party == "attacker" else ""
+            out.print(f"  {party:<22} {url}{role}")
         out.print("Demo registry (demo-only values):")
         for line in registry_lines():
             out.print(f"  {line}", markup=False)

@@ -12,16 +12,18 @@ from sim.manager import Simulation
 
 def diagram_files(simulation: Simulation) -> dict[str, str]:
     """File name -> content, for every scenario (and both ways for attack scenarios)."""
+    from sim.diagrams.render import WASI, use_engine  # noqa: PLC0415
     from sim.scenarios import SCENARIOS  # noqa: PLC0415
 
     files: dict[str, str] = {}
-    for name, scenario in SCENARIOS.items():
-        ways = (False, True) if scenario.defence else (False,)
-        for insecure in ways:
-            trace = simulation.run(name, insecure=insecure).trace.redacted()
-            stem = name + ("--insecure" if insecure else "")
-            files[f"{stem}.svg"] = trace.to_svg()
-            files[f"{stem}.mmd"] = trace.to_mermaid()
+    with use_engine(WASI):
+        for name, scenario in SCENARIOS.items():
+            ways = (False, True) if scenario.defence else (False,)
+            for insecure in ways:
+                trace = simulation.run(name, insecure=insecure).trace.redacted()
+                stem = name + ("--insecure" if insecure else "")
+                files[f"{stem}.svg"] = trace.to_svg()
+                files[f"{stem}.mmd"] = trace.to_mermaid()
     return files
 
 

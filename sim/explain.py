@@ -8,32 +8,42 @@ rules explain a scripted run and a real browser's session.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import parse_qs, urlsplit
 
-from sim.parties import AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER
+from sim.parties import ATTACKER, AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER, USER_AGENT
 from sim.tracing import Event
 
 
-@dataclass(frozen=True)
 class Step:
-    event: Event
+    """An event with its URL, body and Location parsed once (rules ask many times)."""
 
-    @property
+    def __init__(self, event: Event) -> None:
+        self.event = event
+
+    @cached_property
     def path(self) -> str:
         return urlsplit(self.event.url).path
 
+    @cached_property
+    def _request_params(self) -> dict[str, list[str]]:
+        params = parse_qs(self.event.request_body)
+        for name, values in parse_qs(urlsplit(self.event.url).query).items():
+            params[name] = values  # the query wins over the body, as before
+        return params
+
+    @cached_property
+    def _location_params(self) -> dict[str, list[str]]:
+        location = urlsplit(self.event.location or "")
+        return {**parse_qs(location.fragment), **parse_qs(location.query)}
+
     def param(self, name: str) -> str:
         """A parameter from the query, the form body or the Location, in that order."""
-        for source in (urlsplit(self.event.url).query, self.event.request_body):
-            values = parse_qs(source).get(name)
-            if values:
-                return values[0]
-        return self.location_param(name)
+        values = self._request_params.get(name)
+        return values[0] if values else self.location_param(name)
 
     def location_param(self, name: str) -> str:
-        location = urlsplit(self.event.location or "")
-        values = parse_qs(location.query).get(name) or parse_qs(location.fragment).get(name)
+        values = self._location_params.get(name)
         return values[0] if values else ""
 
     def body_has(self, text: str) -> bool:
@@ -66,7 +76,249 @@ def _grant(kind: str) -> Callable[[Step], bool]:
 AS, C, RS = AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER
 TOKEN = _at(AS, "POST", "/token")
 
+
+def _from(party: str) -> Callable[[Step], bool]:
+    return lambda s: s.event.sender == party
+
+
+def _narrowed_consent(s: Step) -> bool:
+    """An approval with fewer scopes ticked than the client asked for."""
+    form = parse_qs(s.event.request_body)
+    if form.get("decision") != ["approve"] or "grant_scope" not in form:
+        return False
+    return bool(set(s.param("scope").split()) - set(form["grant_scope"]))
+
+
+#: The other flows (public SPA client, implicit, client credentials, consent choices).
+#: Specific enough to go first: each names a page, a sender or a parameter of its own.
+FLOW_RULES: list[Rule] = [
+    (
+        lambda s: s.event.method == "OPTIONS",
+        "CORS preflight: before letting a page's script send this call, the browser asks "
+        "the server whether scripts from the page's origin may, and may read the answer.",
+        "Fetch Standard (CORS protocol)",
+    ),
+    (
+        _at(C, "GET", "/spa"),
+        "The single-page app loads. Its code is public, so it cannot keep a secret: it is a "
+        "public client and proves itself with PKCE instead. Its script makes a random "
+        "code_verifier (Web Crypto), keeps it in the page, and sends only "
+        "code_challenge = BASE64URL(SHA256(code_verifier)) to the authorization server.",
+        "RFC 6749 §2.1, RFC 7636 §4.1-4.3",
+    ),
+    (
+        _at(C, "GET", "/spa/callback"),
+        "The code arrives at the SPA's own page. The server only serves static HTML: the "
+        "script checks state and iss, removes the code from the address bar, and redeems it "
+        "itself. The code alone is useless without the verifier, which never left the page.",
+        "RFC 6749 §4.1.2, RFC 9207 §2.4, RFC 7636 §1",
+    ),
+    (
+        _at(C, "GET", "/implicit/callback"),
+        "The browser loads the callback page, but not the fragment (#access_token=…): "
+        "browsers never send it, so the server never sees the token. Scripts on the page read "
+        "it from location.hash (every script, injected ones too), and the full URL stays in "
+        "browser history.",
+        "RFC 6749 §4.2.2, RFC 9700 §2.1.2",
+    ),
+    (
+        _all(_at(C, "GET", "/callback"), lambda s: s.param("error") == "access_denied"),
+        "The client gets error=access_denied instead of a code: there is nothing to redeem and "
+        "no token. It checks state like any response, then shows a friendly page.",
+        "RFC 6749 §4.1.2.1",
+    ),
+    (
+        _all(
+            _at(AS, "GET", "/authorize"),
+            lambda s: s.param("response_type") == "token",
+            _status(300, 399),
+            lambda s: not s.location_param("error"),
+        ),
+        "An implicit request (response_type=token): no code, no PKCE, no client "
+        "authentication; the server will hand the token itself to the browser. It is allowed "
+        "only for the one client registered for it.",
+        "RFC 6749 §4.2.1, RFC 9700 §2.1.2",
+    ),
+    (
+        _all(_at(AS, "POST", "/authorize"), _narrowed_consent),
+        "The user approves but unticks a scope: the code, and every token from it, carry only "
+        "what was granted, and the token response says which scope it has.",
+        "RFC 6749 §3.3, §5.1",
+    ),
+    (
+        _all(TOKEN, _grant("authorization_code"), _from(USER_AGENT), _status(200)),
+        "The SPA redeems the code from the browser: client_id and code_verifier, no secret (a "
+        "public client has none). The server checks SHA256(verifier) against the challenge; "
+        "the verifier travels only here. It answers CORS for the SPA's registered origin "
+        "only, with Cache-Control: no-store.",
+        "RFC 7636 §4.5-4.6, RFC 6749 §2.1, §4.1.3",
+    ),
+    (
+        _all(lambda s: s.event.to == RS, _from(USER_AGENT), _status(200)),
+        "The page's script calls the API itself, the token in the Authorization header. A "
+        "token in a page is exposed to every script on it: keep it in memory only, never in "
+        "localStorage, where injected script (XSS) can read it and keep it after the tab "
+        "closes.",
+        "RFC 6750 §2.1; OAuth 2.0 for Browser-Based Applications (IETF draft)",
+    ),
+    (
+        _all(lambda s: s.event.to == RS, lambda s: s.body_has("machine client")),
+        "The service calls the API with its own token. It acts for no user, so the API "
+        "answers for the client itself: no user's photos.",
+        "RFC 6749 §4.4, RFC 6750 §2.1",
+    ),
+]
+
+
+def _to(party: str) -> Callable[[Step], bool]:
+    return lambda s: s.event.to == party
+
+
+def _tampered_redirect(s: Step) -> bool:
+    """A redirect_uri no registered client uses: another path, or a userinfo (`@`) trick."""
+    uri = s.param("redirect_uri")
+    return bool(uri) and ("@" in uri or urlsplit(uri).path not in ("/callback", "/spa/callback"))
+
+
+A = ATTACKER
+#: The attack scenarios: steps sent or answered by the attacker, and the steps where a
+#: defence refuses something. Each names the party and the endpoint, so they go first.
+ATTACK_RULES: list[Rule] = [
+    (
+        _all(_to(A), lambda s: s.path == "/go"),
+        "The victim opens a page of the attacker's (a link in an email, an ad, a hidden "
+        "frame); it sends the browser on, with a redirect, to an address the attacker chose.",
+        "RFC 6749 §10.12",
+    ),
+    (
+        _all(_to(A), lambda s: s.path == "/authorize"),
+        "Mix-up: the client sent the user to the attacker's authorization server, which "
+        "forwards the browser to the honest server's /authorize with the client's own "
+        "client_id, redirect_uri, state and code_challenge. The user sees the honest login.",
+        "RFC 9700 §4.4.1",
+    ),
+    (
+        _all(_to(A), _from(C), lambda s: s.path == "/token"),
+        "The client redeems the code where it believes this login went: the attacker's token "
+        "endpoint. The honest server's code, and the PKCE verifier, leak to the attacker.",
+        "RFC 9700 §4.4.1, RFC 9207 §1",
+    ),
+    (
+        _all(_to(A), lambda s: bool(s.param("refresh_token") or s.param("access_token"))),
+        "A script injected into the app's page (XSS) sends the app's token to the attacker: "
+        "tokens held by a page are exposed to every script on it.",
+        "RFC 9700 §4.14, §4.13",
+    ),
+    (
+        _all(_to(A), lambda s: bool(s.param("code"))),
+        "The authorization response lands on the attacker's server (a tampered redirect_uri, "
+        "or a malicious app that claimed the app's redirect URI on this device): the attacker "
+        "now holds the code.",
+        "RFC 9700 §4.1, RFC 7636 §1",
+    ),
+    (
+        _all(_to(A), lambda s: bool(s.param("error"))),
+        "Only an error reaches the attacker: the server issued no code.",
+        "RFC 6749 §4.1.2.1",
+    ),
+    (
+        _all(_from(A), _at(C, "GET", "/login")),
+        "The attacker starts a login at the client in their own browser: the client makes a "
+        "state (and PKCE verifier) bound to the attacker's session.",
+        "RFC 6749 §4.1.1",
+    ),
+    (
+        _all(_from(A), _at(AS, "GET", "/authorize"), _status(400)),
+        "The attacker probes the authorization server with a crafted redirect_uri: it is not "
+        "exactly a registered one, so the answer is an error page, never a redirect.",
+        "RFC 9700 §4.1.3, RFC 6749 §4.1.2.1",
+    ),
+    (
+        _all(_at(AS, "GET", "/authorize"), _status(300, 399), _tampered_redirect),
+        "The server accepts a redirect_uri that is not a registered one (prefix matching): a "
+        "code for this request will go wherever that URI points.",
+        "RFC 9700 §4.1.1, §4.1.3",
+    ),
+    (
+        _all(_from(A), lambda s: s.event.to == AS and s.path in ("/authorize", "/login")),
+        "The attacker logs in and approves at the authorization server with their own account "
+        "(bob), like any user; the code comes back to the attacker's own browser, which stops "
+        "before delivering it.",
+        "RFC 6749 §10.12",
+    ),
+    (
+        _all(_from(A), TOKEN, _grant("authorization_code"), _status(200)),
+        "The attacker redeems the stolen code and gets tokens for the victim's account.",
+        "RFC 6749 §4.1.3, §10.5",
+    ),
+    (
+        _all(_from(A), TOKEN, _grant("authorization_code"), lambda s: s.body_has("already used")),
+        "Replay refused: this code was already redeemed. The server answers invalid_grant and "
+        "revokes the tokens it issued from the code, cutting off whoever holds them.",
+        "RFC 6749 §4.1.2, §10.5",
+    ),
+    (
+        _all(_from(A), TOKEN, _grant("authorization_code")),
+        "The token endpoint refuses the attacker's code (invalid_grant): the code is bound to "
+        "a PKCE code_challenge, and the attacker has no code_verifier for it.",
+        "RFC 7636 §4.6, RFC 9700 §4.8",
+    ),
+    (
+        _all(_from(A), TOKEN, _grant("refresh_token"), _status(200)),
+        "The attacker uses the stolen refresh token and gets a fresh access token; without "
+        "rotation the same refresh token works again, as long as it is not revoked.",
+        "RFC 6749 §6, RFC 9700 §4.14.2",
+    ),
+    (
+        _all(_from(A), TOKEN, _grant("refresh_token")),
+        "Reuse detected: this refresh token was already rotated away, so the server revokes "
+        "the whole token family, the real app's tokens included (it cannot tell which holder "
+        "is the thief).",
+        "RFC 9700 §4.14.2",
+    ),
+    (
+        _all(_from(A), _to(RS), _status(200, 201)),
+        "The attacker calls the API with a token issued for the victim. The resource server "
+        "cannot tell who holds a bearer token: it serves the victim's data.",
+        "RFC 6750 §5.2",
+    ),
+    (
+        _all(_at(C, "GET", "/login"), lambda s: bool(s.param("as"))),
+        "The user picks another authorization server at the client (here, one the attacker "
+        "runs). The client remembers, with the state, which server this login went to.",
+        "RFC 9700 §4.4",
+    ),
+    (
+        _all(_at(C, "GET", "/callback"), _status(400), lambda s: s.body_has("wrong issuer")),
+        "Mix-up refused: the response's iss names the honest server, but this login (its "
+        "state) went to another. The client does not redeem the code anywhere.",
+        "RFC 9207 §2.4, RFC 9700 §4.4.2",
+    ),
+    (
+        _all(_at(C, "GET", "/callback"), _status(400), lambda s: s.body_has("state does not")),
+        "Login CSRF refused: this state was never issued to this browser's session, so the "
+        "code (someone else's) is not redeemed.",
+        "RFC 6749 §10.12, RFC 9700 §4.7",
+    ),
+    (
+        _all(
+            _at(AS, "GET", "/authorize"),
+            lambda s: s.location_param("error") == "invalid_request",
+            lambda s: (
+                "challenge" in s.location_param("error_description").lower()
+                or "pkce" in s.location_param("error_description").lower()
+            ),
+        ),
+        "PKCE is enforced at the authorization endpoint: a code_challenge is required and only "
+        "S256 is accepted. The redirect_uri is valid, so the error goes back by redirect; no "
+        "code is issued.",
+        "RFC 9700 §2.1.1, §4.8.2",
+    ),
+]
+
 RULES: list[Rule] = [
+    *ATTACK_RULES,
+    *FLOW_RULES,
     (
         _at(C, "GET", "/login"),
         "The client starts the flow: it makes a random state (bound to this browser's session) "

@@ -25,6 +25,7 @@ from typing import Any
 import requests
 
 from sim.parties import (
+    ATTACKER,
     AUTHORIZATION_SERVER,
     CLIENT,
     PORT_OFFSETS,
@@ -33,9 +34,14 @@ from sim.parties import (
 )
 from sim.servers import PortInUse, ServerThread, bind
 from sim.tracing import Trace, TraceStore, build_trace
+from sim.tracing.hooks import release
 from sim.user_agent import UserAgent
 
 PARTIES = (CLIENT, AUTHORIZATION_SERVER, RESOURCE_SERVER)
+#: Every app the manager starts: the three main parties and the attacker's server, which
+#: gets port_base+3 (the contract's fixed ports are only for the three main parties).
+ALL_APPS = (*PARTIES, ATTACKER)
+ATTACKER_PORT_OFFSET = 3
 HEALTH_TIMEOUT = 20.0
 
 
@@ -74,9 +80,29 @@ def build_app(party: str, urls: dict[str, str], store: TraceStore | None, option
                 "ISSUER": urls[AUTHORIZATION_SERVER],
                 "RESOURCE_SERVER_URL": urls[RESOURCE_SERVER],
                 "TRACE_STORE": store,
+                "OTHER_AUTHORIZATION_SERVERS": _other_authorization_servers(urls),
+            }
+        )
+    if party == ATTACKER:
+        from sim.attacker import create_app  # noqa: PLC0415
+
+        return create_app(
+            {
+                "BASE_URL": urls[ATTACKER],
+                "HONEST_ISSUER": urls[AUTHORIZATION_SERVER],
+                "TRACE_STORE": store,
             }
         )
     raise ValueError(f"unknown party {party!r}")
+
+
+def _other_authorization_servers(urls: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The client also knows the attacker's authorization server (mix-up scenario)."""
+    if ATTACKER not in urls:
+        return {}
+    from sim.attacker import authorization_server_registration  # noqa: PLC0415
+
+    return {"attacker": authorization_server_registration(urls[ATTACKER])}
 
 
 @dataclass
@@ -132,6 +158,8 @@ class Simulation:
         self._processes: dict[str, subprocess.Popen] = {}
         self._pumps: list[threading.Thread] = []
         self.started_in: float = 0.0
+        self._agents: dict[str, list[UserAgent]] = {}
+        self._agents_lock = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------
     def __enter__(self) -> Simulation:
@@ -159,8 +187,9 @@ class Simulation:
 
     def _ports(self) -> dict[str, int]:
         if self.port_base == 0:
-            return {p: 0 for p in PARTIES}
-        return {p: self.port_base + PORT_OFFSETS[p] for p in PARTIES}
+            return {p: 0 for p in ALL_APPS}
+        offsets = {**PORT_OFFSETS, ATTACKER: ATTACKER_PORT_OFFSET}
+        return {p: self.port_base + offsets[p] for p in ALL_APPS}
 
     def _start_threads(self) -> None:
         self.store = TraceStore() if self.tracing else None
@@ -173,7 +202,7 @@ class Simulation:
                 sock.close()
             raise
         self.urls = {p: f"http://127.0.0.1:{s.getsockname()[1]}" for p, s in sockets.items()}
-        for party in (AUTHORIZATION_SERVER, RESOURCE_SERVER, CLIENT):
+        for party in (AUTHORIZATION_SERVER, RESOURCE_SERVER, CLIENT, ATTACKER):
             app = build_app(party, self.urls, self.store, self.options)
             server = ServerThread(app, sockets[party], party)
             server.start()
@@ -190,7 +219,7 @@ class Simulation:
             sock.close()
         self.urls = {p: f"http://127.0.0.1:{port}" for p, port in ports.items()}
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        for party in (AUTHORIZATION_SERVER, RESOURCE_SERVER, CLIENT):
+        for party in (AUTHORIZATION_SERVER, RESOURCE_SERVER, CLIENT, ATTACKER):
             config = {
                 "port": ports[party],
                 "urls": self.urls,
@@ -216,7 +245,7 @@ class Simulation:
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + HEALTH_TIMEOUT
-        pending = list(PARTIES)
+        pending = list(ALL_APPS)
         with requests.Session() as http:
             while pending:
                 party = pending[0]
@@ -253,6 +282,11 @@ class Simulation:
                 process.stdout.close()
         self._processes.clear()
         self._pumps.clear()
+        release(self.store)
+        for agents in self._agents.values():
+            for agent in agents:
+                agent.close()
+        self._agents.clear()
         if self.store is not None:
             self.store.close()
             self.store = None
@@ -273,6 +307,10 @@ class Simulation:
     def resource_server_url(self) -> str:
         return self.urls[RESOURCE_SERVER]
 
+    @property
+    def attacker_url(self) -> str:
+        return self.urls[ATTACKER]
+
     def new_flow(self, name: str = "flow", **options: Any) -> str:
         """A fresh flow id; `options` (e.g. defence_off) apply to this flow only."""
         flow = f"{name}-{uuid.uuid4().hex[:12]}"
@@ -281,7 +319,18 @@ class Simulation:
         return flow
 
     def user_agent(self, flow: str, party: str = USER_AGENT) -> UserAgent:
-        return UserAgent(flow, party)
+        agent = UserAgent(flow, party)
+        with self._agents_lock:
+            self._agents.setdefault(flow, []).append(agent)
+        return agent
+
+    def end_flow(self, flow: str) -> None:
+        """Close the flow's browsers: their keep-alive connections would otherwise stay
+        open on every server (and a busy server's loop walks all of them on each wake-up)."""
+        with self._agents_lock:
+            agents = self._agents.pop(flow, [])
+        for agent in agents:
+            agent.close()
 
     def trace(self, flow: str, title: str = "") -> Trace:
         """The flow's events, in order, annotated with notes and RFC references."""

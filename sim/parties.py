@@ -24,6 +24,8 @@ PARTY_HEADER = "X-Sim-Party"
 FLOW_HEADER = "X-Sim-Flow"
 #: Header carrying one exchange's id, so the sender's and receiver's records merge.
 EXCHANGE_HEADER = "X-Sim-Exchange"
+#: Header naming the exchange a server was handling when it made this call (nesting).
+PARENT_HEADER = "X-Sim-Parent"
 
 #: Default ports of `oauth-sim up` (client, authorization server, resource server).
 DEFAULT_PORT_BASE = 9000

@@ -63,11 +63,19 @@ class BrowserError(RuntimeError):
     """The page did not hold what the script expected (no form, too many redirects)."""
 
 
+class _HopByHopSession(requests.Session):
+    """A session that never follows redirects itself: requests would otherwise prepare the
+    next hop of every 3xx (even with allow_redirects=False), work the browser script does."""
+
+    def resolve_redirects(self, *args, **kwargs):
+        return iter(())
+
+
 class UserAgent:
     """A browser for one flow. `hops` lists every response it received, in order."""
 
     def __init__(self, flow: str, party: str = USER_AGENT) -> None:
-        self.session = requests.Session()
+        self.session = _HopByHopSession()
         self.session.trust_env = False  # no proxy lookups: loopback only, and ~1 ms faster
         self.session.headers[PARTY_HEADER] = party
         self.session.headers[FLOW_HEADER] = flow

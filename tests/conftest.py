@@ -63,9 +63,7 @@ class OAuthActions:
             overrides.setdefault("code_challenge_method", "S256")
         url = self.authorize_url(**overrides)
         ua = self.sim.user_agent(self.sim.new_flow("test"))
-        answer = log_in_and_consent(
-            ua, ua.get(url), user, password, stop_at=self.sim.client_url
-        )
+        answer = log_in_and_consent(ua, ua.get(url), user, password, stop_at=self.sim.client_url)
         assert answer.status_code == 302, answer.text[:300]
         location = answer.headers["Location"]
         query = parse_qs(urlsplit(location).query)

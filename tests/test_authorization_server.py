@@ -212,10 +212,12 @@ def test_consent_deny_redirects_access_denied_with_state_and_iss(oauth, sim):
     from sim.scenarios.base import log_in_and_consent
 
     ua = sim.user_agent(sim.new_flow("deny"))
-    url = oauth.authorize_url(state="keepme", code_challenge=s256("z" * 50),
-                              code_challenge_method="S256")
-    answer = log_in_and_consent(ua, ua.get(url), "bob", "builder", approve=False,
-                                stop_at=sim.client_url)
+    url = oauth.authorize_url(
+        state="keepme", code_challenge=s256("z" * 50), code_challenge_method="S256"
+    )
+    answer = log_in_and_consent(
+        ua, ua.get(url), "bob", "builder", approve=False, stop_at=sim.client_url
+    )
     params = query(answer.headers["Location"])
     assert params["error"] == "access_denied"
     assert (params["state"], params["iss"]) == ("keepme", oauth.as_url)
@@ -229,8 +231,13 @@ def test_metadata_advertises_s256_only_and_iss(sim):
     assert data["issuer"] == sim.authorization_server_url
     assert data["code_challenge_methods_supported"] == ["S256"]
     assert data["authorization_response_iss_parameter_supported"] is True
-    for key in ("authorization_endpoint", "token_endpoint", "revocation_endpoint",
-                "introspection_endpoint", "jwks_uri"):
+    for key in (
+        "authorization_endpoint",
+        "token_endpoint",
+        "revocation_endpoint",
+        "introspection_endpoint",
+        "jwks_uri",
+    ):
         assert data[key].startswith(sim.authorization_server_url)
 
 
@@ -257,8 +264,12 @@ def test_basic_credentials_are_decoded_as_rfc6749_says(oauth):
     header = base64.b64encode(b"demo-client:demo-secret").decode()
     response = requests.post(
         oauth.as_url + "/token",
-        data={"grant_type": "authorization_code", "code": grant.code,
-              "redirect_uri": oauth.redirect_uri, "code_verifier": grant.verifier},
+        data={
+            "grant_type": "authorization_code",
+            "code": grant.code,
+            "redirect_uri": oauth.redirect_uri,
+            "code_verifier": grant.verifier,
+        },
         headers={"Authorization": f"Basic {header}"},
         timeout=5,
     )

@@ -42,6 +42,14 @@ class Client(db.Model, OAuth2ClientMixin):
         uris = self.redirect_uris
         return uris[0] if len(uris) == 1 else None
 
+    def get_allowed_scope(self, scope: str | None) -> str:
+        # RFC 6749 §3.3: with no scope requested, use a default or fail. Authlib answers an
+        # empty scope, so a token is issued that no API call can use; default to everything
+        # the client is registered for instead.
+        if not scope:
+            return self.scope
+        return super().get_allowed_scope(scope)
+
     @property
     def is_public(self) -> bool:
         return self.token_endpoint_auth_method == "none"

@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import time
 import uuid
+from functools import partial
+from urllib.parse import urlsplit
 
+from authlib.common.urls import add_params_to_uri
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749.errors import (
+    InvalidClientError,
+    InvalidGrantError,
+    InvalidRequestError,
+)
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
@@ -38,6 +45,11 @@ def _now() -> int:
     return int(time.time())
 
 
+def _origin(uri: str) -> str:
+    parts = urlsplit(uri)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 class ExactRedirectURI:
     """Exact string match of redirect_uri (RFC 9700 §4.1.3); prefix matching only when the
     scenario switches this defence off, to show what it lets through."""
@@ -45,8 +57,9 @@ class ExactRedirectURI:
     def validate_authorization_redirect_uri(self, request, client):
         requested = request.payload.redirect_uri
         if requested and _off(defences.EXACT_REDIRECT_URI):
-            # The classic mistake: the registered URI as a prefix of the requested one.
-            if any(requested.startswith(uri.rsplit("/", 1)[0]) for uri in client.redirect_uris):
+            # The classic mistake: a prefix of the registered URI (its origin) as a prefix of
+            # the requested one. `http://127.0.0.1:9000@evil/` passes: that is the lesson.
+            if any(requested.startswith(_origin(uri)) for uri in client.redirect_uris):
                 return requested
         return grants.AuthorizationCodeGrant.validate_authorization_redirect_uri(request, client)
 
@@ -86,7 +99,7 @@ class AuthorizationCodeGrant(ExactRedirectURI, grants.AuthorizationCodeGrant):
             revoke_tokens_of_code(item.id)
             raise InvalidGrantError(
                 "This code was already used. Tokens issued from it are now revoked "
-                "(RFC 6749 §4.1.2)."
+                "(RFC 6749 Section 4.1.2)."
             )
         return item
 
@@ -152,7 +165,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             revoke_family(token.family)
             raise InvalidGrantError(
                 "This refresh token was already used and has been rotated: the whole token "
-                "family is now revoked (RFC 9700 §4.14.2)."
+                "family is now revoked (RFC 9700 Section 4.14.2)."
             )
         return token
 
@@ -184,6 +197,17 @@ class ImplicitGrant(ExactRedirectURI, grants.ImplicitGrant):
     """Deprecated (RFC 9700 §2.1.2); registered so the implicit-legacy scenario can show
     why. Only a client registered with response_type `token` may use it."""
 
+    def authenticate_token_endpoint_client(self):
+        """Nothing is authenticated at the authorization endpoint: find the client by its
+        client_id. Authlib looks it up with the "none" method, which skips confidential
+        clients, so demo-client asking for response_type=token got a misleading 400
+        invalid_client page; with the client known and its redirect_uri checked, the answer
+        is an error redirect, unauthorized_client (RFC 6749 §4.2.2.1), and never a token."""
+        client = query_client(self.request.payload.client_id or "")
+        if client is None:
+            raise InvalidClientError(description="Unknown client_id.")
+        return client
+
 
 class S256OnlyCodeChallenge(CodeChallenge):
     """PKCE (RFC 7636) hardened per RFC 9700 §2.1.1 and §4.8.2.
@@ -212,7 +236,7 @@ class S256OnlyCodeChallenge(CodeChallenge):
             )
         if method != "S256":
             raise InvalidRequestError(
-                "Only code_challenge_method=S256 is accepted (RFC 9700 §2.1.1)."
+                "Only code_challenge_method=S256 is accepted (RFC 9700 Section 2.1.1)."
             )
         return super().validate_code_challenge(grant, redirect_uri)
 
@@ -233,7 +257,7 @@ class S256OnlyCodeChallenge(CodeChallenge):
         if verifier and not challenge:
             raise InvalidGrantError(
                 "A code_verifier was sent but the authorization request had no "
-                "code_challenge: possible PKCE downgrade (RFC 9700 §4.8.2)."
+                "code_challenge: possible PKCE downgrade (RFC 9700 Section 4.8.2)."
             )
         try:
             return super().validate_code_verifier(grant, result)
@@ -248,6 +272,22 @@ class Issuer(IssuerParameter):
     def get_issuer(self) -> str:
         return current_app.config["ISSUER"]
 
+    def add_issuer_parameter(self, authorization_server, response):
+        # Authlib always appends `iss` to the query; RFC 9207 §2 puts it beside the other
+        # response parameters, which the implicit flow sends in the fragment.
+        location = response.location or ""
+        if "#" in location:
+            response.location = add_params_to_uri(location, {"iss": self.get_issuer()}, True)
+            return
+        super().add_issuer_parameter(authorization_server, response)
+
+
+def token_lifetime(default: int, client, grant_type: str) -> int:
+    """Access token lifetime in seconds: the server's setting, unless the flow being served
+    asks for another (flow option `access_token_lifetime`), so refresh-rotation can show a
+    token expiring in seconds without every other flow, or the whole server, changing."""
+    return int(defences.option("access_token_lifetime", _store(), default))
+
 
 class JWTAccessTokens(JWTBearerTokenGenerator):
     """RFC 9068 JWT access tokens, signed ES256 with a key made at start-up."""
@@ -257,7 +297,7 @@ class JWTAccessTokens(JWTBearerTokenGenerator):
             issuer,
             alg="ES256",
             refresh_token_generator=lambda *a, **k: uuid.uuid4().hex + uuid.uuid4().hex,
-            expires_generator=lambda client, grant_type: lifetime,
+            expires_generator=partial(token_lifetime, lifetime),
         )
         self.key = key
 
@@ -355,7 +395,17 @@ class Introspection(IntrospectionEndpoint):
 
 
 def query_client(client_id: str):
-    return Client.query.filter_by(client_id=client_id).first()
+    """The registry is fixed at start-up, and Authlib asks for the same client several times
+    per request: keep each one, detached from any database session so that a later commit
+    cannot expire it."""
+    cache = current_app.extensions.setdefault("client_cache", {})
+    if client_id not in cache:
+        client = Client.query.filter_by(client_id=client_id).first()
+        if client is None:
+            return None
+        db.session.expunge(client)
+        cache[client_id] = client
+    return cache[client_id]
 
 
 def config_oauth(app: Flask) -> AuthorizationServer:

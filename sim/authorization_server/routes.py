@@ -20,7 +20,7 @@ import secrets
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749.errors import InvalidClientError
+from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError
 from flask import (
     Blueprint,
     Response,
@@ -66,14 +66,22 @@ def error_page(error: OAuth2Error) -> tuple[str, int]:
     return render_template("error.html", error=error.error, description=error.description), 400
 
 
+def unquotable_input_page() -> tuple[str, int]:
+    """Authlib 1.9 raises ValueError (a 500) when an error description would quote a
+    parameter holding characters RFC 6749 forbids there (e.g. a non-ASCII response_type or
+    redirect_uri). The request is malformed either way: answer with the error page."""
+    return error_page(InvalidRequestError("A parameter holds characters OAuth does not allow."))
+
+
 def authorization_error(error: OAuth2Error):
     """Redirect back to the client only once its redirect_uri is known to be its own."""
     if not getattr(error, "redirect_uri", None):
         return error_page(error)
     response = server().handle_error_response(None, error)
     if response.location:
+        # Beside the other response parameters: in the fragment for the implicit flow.
         response.location = add_params_to_uri(
-            response.location, {"iss": current_app.config["ISSUER"]}
+            response.location, {"iss": current_app.config["ISSUER"]}, "#" in response.location
         )
     return response
 
@@ -85,6 +93,8 @@ def authorize():
         grant = server().get_consent_grant(end_user=user)
     except OAuth2Error as error:
         return authorization_error(error)
+    except ValueError:
+        return unquotable_input_page()
     if user is None:
         return redirect(url_for(".login", next=request.full_path))
     requested = grant.request.scope.split() if grant.request.scope else []
@@ -108,6 +118,8 @@ def authorize_decision():
         grant = server().get_consent_grant(end_user=user)
     except OAuth2Error as error:
         return authorization_error(error)
+    except ValueError:
+        return unquotable_input_page()
     approved = request.form.get("decision") == "approve"
     # The user may grant fewer scopes than asked (scope downgrade, RFC 6749 §3.3).
     g.granted_scope = set(request.form.getlist("grant_scope"))

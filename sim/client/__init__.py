@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask
 
 from sim.client.routes import bp
+from sim.client.spa import bp as spa_bp
 from sim.client.tokens import PendingLogins, TokenStore
 from sim.parties import CLIENT
 from sim.security_headers import add_security_headers
@@ -29,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "REFRESH_LEEWAY": 60,
     "SESSION_COOKIE_NAME": "sim_client_session",
     "TRACE_STORE": None,
+    # Other authorization servers this client can log in with (`/login?as=NAME`), each a
+    # dict like routes.authorization_server() returns; the manager adds the attacker's.
+    "OTHER_AUTHORIZATION_SERVERS": {},
 }
 
 
@@ -40,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["tokens"] = TokenStore()
     app.extensions["pending"] = PendingLogins()
     app.register_blueprint(bp)
+    app.register_blueprint(spa_bp)
     app.after_request(add_security_headers)
     app.wsgi_app = TracingMiddleware(app.wsgi_app, CLIENT, app.config["TRACE_STORE"])
     return app

@@ -47,11 +47,29 @@ def store():
     return cfg("TRACE_STORE")
 
 
-def oauth_session(token: dict | None = None, sid: str | None = None) -> OAuth2Session:
+def authorization_server(name: str | None = None) -> dict[str, str] | None:
+    """The authorization server a login goes to: ours, or (`/login?as=NAME`) another one
+    the client also knows. A client of several servers is what a mix-up attack needs
+    (RFC 9700 §4.4); pending logins remember which server each one went to."""
+    if not name:
+        return {
+            "issuer": cfg("ISSUER"),
+            "authorization_endpoint": cfg("ISSUER") + "/authorize",
+            "token_endpoint": cfg("ISSUER") + "/token",
+            "client_id": cfg("CLIENT_ID"),
+            "client_secret": cfg("CLIENT_SECRET"),
+        }
+    return cfg("OTHER_AUTHORIZATION_SERVERS").get(name)
+
+
+def oauth_session(
+    token: dict | None = None, sid: str | None = None, server: dict[str, str] | None = None
+) -> OAuth2Session:
     """Authlib's OAuth 2.0 client, traced as the `client` party."""
+    server = server or authorization_server()
     session_ = OAuth2Session(
-        cfg("CLIENT_ID"),
-        cfg("CLIENT_SECRET"),
+        server["client_id"],
+        server["client_secret"],
         scope=cfg("SCOPE"),
         redirect_uri=cfg("BASE_URL") + "/callback",
         code_challenge_method="S256",
@@ -90,11 +108,17 @@ def check_csrf() -> None:
 
 @bp.get("/login")
 def login():
+    name = request.args.get("as", "")
+    server = authorization_server(name)
+    if server is None:
+        return message("Unknown authorization server", "Choose a server this app knows.", 400)
     verifier = generate_token(48)
-    url, state = oauth_session().create_authorization_url(
-        cfg("ISSUER") + "/authorize", code_verifier=verifier
+    url, state = oauth_session(server=server).create_authorization_url(
+        server["authorization_endpoint"], code_verifier=verifier
     )
-    current_app.extensions["pending"].add(state, {"verifier": verifier, "issuer": cfg("ISSUER")})
+    current_app.extensions["pending"].add(
+        state, {"verifier": verifier, "issuer": server["issuer"], "server": name}
+    )
     session["oauth_state"] = state
     return redirect(url)
 
@@ -130,9 +154,11 @@ def callback():
     code = args.get("code")
     if not code:
         return message("No code", "The authorization response carried no code.", 400)
+    server = authorization_server(pending.get("server")) or authorization_server()
     try:
-        token = oauth_session().fetch_token(
-            cfg("ISSUER") + "/token", code=code, code_verifier=pending["verifier"]
+        # The code goes to the token endpoint of the server this login was sent to.
+        token = oauth_session(server=server).fetch_token(
+            server["token_endpoint"], code=code, code_verifier=pending["verifier"]
         )
     except (OAuthError, OAuth2Error) as error:
         return message(

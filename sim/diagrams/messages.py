@@ -130,12 +130,14 @@ def response_lines(event: Event, known: Origins) -> tuple[str, ...]:
 
 def nested_in(event: Event, parent: Event) -> bool:
     """True when `event` is a call the answering party made while handling `parent` (the
-    client's token request during the browser's GET /callback): it is sent by `parent`'s
-    receiver and starts and ends inside `parent`'s time span."""
+    client's token request during the browser's GET /callback). The tracer records that
+    link; for traces without it (older JSON), fall back to time: sent by `parent`'s
+    receiver and started inside `parent`'s time span."""
+    if event.parent or parent.exchange:
+        return bool(event.parent) and event.parent == parent.exchange
     if event.sender != parent.to or not parent.duration_ms:
         return False
-    end = event.time + event.duration_ms / 1000
-    return parent.time <= event.time and end <= parent.time + parent.duration_ms / 1000
+    return parent.time <= event.time <= parent.time + parent.duration_ms / 1000
 
 
 def messages(trace: Trace) -> list[Message]:

@@ -100,6 +100,13 @@ def short_url(url: str, known: Origins) -> str:
     """A URL without its port: the path, prefixed by whoever owns a foreign origin."""
     parts = urlsplit(url)
     path = parts.path
+    if "@" in parts.netloc:
+        # userinfo@host: the classic trick that passes a prefix check. Keep both visible,
+        # each by its party name: `client@attacker:/steal`.
+        userinfo, _, host = parts.netloc.rpartition("@")
+        shown = known.get(f"{parts.scheme}://{userinfo}", userinfo.split(":")[0])
+        owner = known.get(f"{parts.scheme}://{host}", parts.hostname or host)
+        return f"{shown}@{owner}:{path or '/'}"
     party = known.get(f"{parts.scheme}://{parts.netloc}") if parts.netloc else None
     if not path:  # an origin alone, such as an issuer identifier
         return party or parts.hostname or "/"

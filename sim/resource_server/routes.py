@@ -32,8 +32,34 @@ def list_photos():
     token, error = guard("photos:read")
     if error:
         return error
+    if not token.get("username"):
+        return jsonify(service_answer(token))
     photos = current_app.extensions["photos"].list(owner(token))
     return jsonify({"owner": owner(token), "photos": photos})
+
+
+def service_answer(token: dict) -> dict:
+    """A client-credentials token acts for the client itself, not for a user (RFC 6749
+    §4.4): there is nobody whose photos to list, so say so instead of guessing one."""
+    return {
+        "owner": owner(token),
+        "photos": [],
+        "note": "This token was issued to a machine client for itself (client credentials): "
+        "it acts for no user, so there are no user photos in its name.",
+    }
+
+
+@bp.after_request
+def cors(response):
+    """Let a page's script (the single-page app) call the API with its token from another
+    origin. Any origin may: the API uses no cookies, so a script can only send a token it
+    already holds; CORS guards ambient credentials, which a bearer API does not have."""
+    if request.path.startswith("/api/") and request.headers.get("Origin"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+        response.headers["Access-Control-Expose-Headers"] = "WWW-Authenticate"
+    return response
 
 
 @bp.post("/api/photos")

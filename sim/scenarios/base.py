@@ -29,7 +29,10 @@ class Scenario:
             raise ScenarioError(f"scenario {self.name!r} has no defence to switch off")
         options: dict[str, Any] = {"defence_off": self.defence} if insecure else {}
         flow = sim.new_flow(self.name, **options)
-        outcome = self.play(sim, flow, insecure)
+        try:
+            outcome = self.play(sim, flow, insecure)
+        finally:
+            sim.end_flow(flow)
         title = self.name + (" (defence off)" if insecure else "")
         trace = sim.trace(flow, title)
         return ScenarioResult(self.name, insecure, trace, outcome, flow)

@@ -54,6 +54,8 @@ class Event:
     rfc: str | None = None
     flow: str = ""
     exchange: str = ""
+    #: The exchange the sender was answering when it made this call ("" if none).
+    parent: str = ""
     time: float = 0.0
     duration_ms: float = 0.0
     request_headers: dict[str, str] = field(default_factory=dict)

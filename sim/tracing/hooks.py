@@ -19,8 +19,8 @@ import uuid
 import requests
 from requests.adapters import HTTPAdapter
 
-from sim.parties import EXCHANGE_HEADER, FLOW_HEADER, PARTY_HEADER
-from sim.tracing.context import current_flow
+from sim.parties import EXCHANGE_HEADER, FLOW_HEADER, PARENT_HEADER, PARTY_HEADER
+from sim.tracing.context import current_exchange, current_flow
 from sim.tracing.store import TraceStore
 
 POOL_SIZE = 64
@@ -39,6 +39,9 @@ class TracingAdapter(HTTPAdapter):
             request.headers[FLOW_HEADER] = flow
         exchange = uuid.uuid4().hex
         request.headers[EXCHANGE_HEADER] = exchange
+        parent = current_exchange.get()
+        if parent:
+            request.headers[PARENT_HEADER] = parent
         started = time.perf_counter()
         response = super().send(request, **kwargs)
         if self.store is not None:

@@ -7,7 +7,10 @@ calls between servers, and calls by any party to the token-side endpoints, are
 
 from __future__ import annotations
 
-from sim.parties import AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER
+from sim.parties import ATTACKER, AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER
+
+#: Parties that answer back-channel calls (the attacker runs a fake authorization server).
+SERVERS = (AUTHORIZATION_SERVER, ATTACKER)
 
 #: Endpoints that are only ever called directly, never through a browser redirect.
 BACK_CHANNEL_PATHS = ("/token", "/revoke", "/introspect")
@@ -18,9 +21,9 @@ def classify(sender: str, to: str, method: str, path: str, status: int) -> str:
         return "redirect"
     if to == RESOURCE_SERVER:
         return "api-call"
-    if sender in (CLIENT, RESOURCE_SERVER) and to == AUTHORIZATION_SERVER:
+    if sender in (CLIENT, RESOURCE_SERVER) and to in SERVERS:
         return "back-channel"
-    if to == AUTHORIZATION_SERVER and path in BACK_CHANNEL_PATHS:
+    if to in SERVERS and path in BACK_CHANNEL_PATHS:
         return "back-channel"
     if method == "POST":
         return "form-post"

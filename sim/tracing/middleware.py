@@ -15,9 +15,9 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sim.parties import EXCHANGE_HEADER, FLOW_HEADER, PARTY_HEADER, USER_AGENT
+from sim.parties import EXCHANGE_HEADER, FLOW_HEADER, PARENT_HEADER, PARTY_HEADER, USER_AGENT
 from sim.tracing import values as V
-from sim.tracing.context import current_flow
+from sim.tracing.context import current_exchange, current_flow
 from sim.tracing.kinds import classify
 from sim.tracing.store import TraceStore
 
@@ -25,7 +25,7 @@ BODY_LIMIT = 4096
 #: Plumbing that is not part of any protocol exchange.
 UNTRACED_PREFIXES = ("/healthz", "/trace", "/static/", "/favicon.ico")
 DROPPED_HEADERS = {
-    h.lower() for h in (PARTY_HEADER, FLOW_HEADER, EXCHANGE_HEADER, "Connection", "Accept-Encoding")
+    h.lower() for h in (PARTY_HEADER, FLOW_HEADER, EXCHANGE_HEADER, PARENT_HEADER, "Connection")
 }
 
 
@@ -33,7 +33,9 @@ def _environ_key(header: str) -> str:
     return "HTTP_" + header.upper().replace("-", "_")
 
 
-PARTY_KEY, FLOW_KEY, EXCHANGE_KEY = map(_environ_key, (PARTY_HEADER, FLOW_HEADER, EXCHANGE_HEADER))
+PARTY_KEY, FLOW_KEY, EXCHANGE_KEY, PARENT_KEY = map(
+    _environ_key, (PARTY_HEADER, FLOW_HEADER, EXCHANGE_HEADER, PARENT_HEADER)
+)
 
 
 def _request_headers(environ: dict[str, Any]) -> dict[str, str]:
@@ -79,9 +81,11 @@ class TracingMiddleware:
             return start_response(status, headers, exc_info)
 
         token = current_flow.set(flow)
+        exchange_token = current_exchange.set(exchange)
         try:
             result = self.app(environ, recording_start_response)
         finally:
+            current_exchange.reset(exchange_token)
             current_flow.reset(token)
 
         def finish(chunks: list[bytes]) -> None:
@@ -126,6 +130,7 @@ class TracingMiddleware:
         )
         record = {
             "exchange": environ[EXCHANGE_KEY],
+            "parent": environ.get(PARENT_KEY, ""),
             "flow": flow,
             "time": start_ns / 1e9,
             "duration_ms": round(duration_ms, 3),

@@ -1,0 +1,97 @@
+"""The single-page app in a real headless browser: Web Crypto makes the PKCE pair, the page
+redeems its code at /token with no secret (CORS), and keeps the tokens in memory only.
+
+Optional: needs the `playwright` Python package (no `playwright install`: it drives the
+system's Chromium at /usr/bin/chromium, e.g. Debian's `chromium` package).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from sim import Simulation
+from sim.parties import AUTHORIZATION_SERVER, CLIENT, USER_AGENT
+
+CHROMIUM = os.environ.get("OAUTH_SIM_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no browser at {CHROMIUM}")
+
+
+@pytest.fixture(scope="module")
+def simulation():
+    with Simulation(port_base=0) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def log_in(page, simulation, approve: str = "approve") -> None:
+    page.goto(simulation.client_url + "/spa")
+    page.click("#login")
+    page.wait_for_selector("input[name=password]")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", "wonderland")
+    page.click("button[type=submit]")
+    page.click(f"button[value={approve}]")
+
+
+def test_spa_logs_in_with_pkce_and_keeps_tokens_in_memory(simulation, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, simulation)
+    page.wait_for_selector("#signed-in:not([hidden])", timeout=10_000)
+    assert page.inner_text("#hello") == "Hello, Alice Liddell"
+    assert "Tea party" in page.inner_text("#photos")
+    assert urlsplit(page.url).path == "/spa" and not urlsplit(page.url).query  # code removed
+    assert page.evaluate("localStorage.length") == 0
+    assert page.evaluate("sessionStorage.length") == 0  # the verifier is gone too
+    assert errors == []
+
+    events = simulation.trace("live").events
+    token = next(e for e in events if urlsplit(e.url).path == "/token")
+    assert (token.sender, token.to, token.status) == (USER_AGENT, AUTHORIZATION_SERVER, 200)
+    assert token.request_headers["Origin"] == simulation.client_url
+    assert token.response_headers["Access-Control-Allow-Origin"] == simulation.client_url
+    assert "Authorization" not in token.request_headers
+    form = parse_qs(token.request_body)
+    assert "client_secret" not in form and form["client_id"] == ["demo-spa"]
+    # Web Crypto's challenge (front channel) is SHA256 of the verifier (token request only).
+    authorize = next(e for e in events if "code_challenge=" in e.url)
+    challenge = parse_qs(urlsplit(authorize.url).query)["code_challenge"][0]
+    digest = hashlib.sha256(form["code_verifier"][0].encode()).digest()
+    assert challenge == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    carriers = [e for e in events if any(n == "code_verifier" for n, _ in e.values)]
+    assert carriers == [token]
+    # The client's server served pages only: it never called the token endpoint.
+    assert not any(e.sender == CLIENT for e in events)
+
+    page.click("#refresh")
+    page.wait_for_function("document.querySelectorAll('#steps dt').length >= 5")
+    if os.environ.get("OAUTH_SIM_SCREENSHOT"):  # to look at the page: set a PNG path
+        page.screenshot(path=os.environ["OAUTH_SIM_SCREENSHOT"], full_page=True)
+    page.click("#logout")
+    page.wait_for_selector("#login")
+    context.close()
