@@ -8,12 +8,17 @@ others' URLs; a port already taken fails here, at bind time, with a clear error.
 from __future__ import annotations
 
 import errno
+import logging
 import socket
 import threading
 
 from waitress.server import create_server
 
 THREADS = 6
+
+# Waitress warns on the terminal whenever requests queue up ("Task queue depth is N"):
+# expected when a class runs 50 flows at once, and noise on a projector.
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 class PortInUse(OSError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from sim.tracing.events import KINDS, Event, Trace
@@ -17,17 +16,14 @@ Annotator = Callable[[Event], tuple[str, str | None]]
 def build_trace(
     records: list[dict[str, Any]], title: str = "", annotate: Annotator | None = None
 ) -> Trace:
-    """Turn store records (already in order) into a numbered Trace, with notes if given."""
+    """Turn store records (already in order) into a numbered Trace; `annotate` writes each
+    step's note and RFC reference when the events are first read."""
     events = []
     for seq, record in enumerate(records, 1):
         data = {k: v for k, v in record.items() if k != "sender_ms"}
         data["seq"] = seq
-        event = Event.from_dict(data)
-        if annotate is not None:
-            note, rfc = annotate(event)
-            event = replace(event, note=note, rfc=rfc)
-        events.append(event)
-    return Trace(events, title)
+        events.append(Event.from_dict(data))
+    return Trace(events, title, annotate)
 
 
 __all__ = [

@@ -17,6 +17,7 @@ the protocol's narrative. Within a trace `seq` counts from 1.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -134,9 +135,30 @@ class Trace:
     Displays itself as its sequence diagram in Jupyter.
     """
 
-    def __init__(self, events: list[Event] | tuple[Event, ...], title: str = "") -> None:
-        self.events: list[Event] = list(events)
+    def __init__(
+        self,
+        events: list[Event] | tuple[Event, ...],
+        title: str = "",
+        annotate: Callable[[Event], tuple[str, str | None]] | None = None,
+    ) -> None:
+        self._events: list[Event] = list(events)
         self.title = title
+        # Notes are written when someone first reads the events, not while a flow runs:
+        # most runs in a benchmark or a loop never display them.
+        self._annotate = annotate
+
+    @property
+    def events(self) -> list[Event]:
+        if self._annotate is not None:
+            annotate, self._annotate = self._annotate, None
+            self._events = [
+                replace(e, note=note, rfc=rfc) for e in self._events for note, rfc in (annotate(e),)
+            ]
+        return self._events
+
+    @events.setter
+    def events(self, events: list[Event]) -> None:
+        self._events, self._annotate = list(events), None
 
     def __len__(self) -> int:
         return len(self.events)
