@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from sim.scenarios.base import log_in_and_consent
+from sim.scenarios.base import csrf, log_in_and_consent
 
 
 def start_login(sim, flow_name="client-test"):
@@ -51,9 +51,7 @@ def test_logout_revokes_the_tokens(sim):
     flow = sim.new_flow("logout")
     ua = sim.user_agent(flow)
     home = log_in_and_consent(ua, ua.get(sim.client_url + "/login"))
-    from sim.scenarios.happy_path import _csrf
-
-    response = ua.request("POST", sim.client_url + "/logout", data={"csrf_token": _csrf(home.text)})
+    response = ua.request("POST", sim.client_url + "/logout", data={"csrf_token": csrf(home.text)})
     assert response.status_code == 302
     trace = sim.trace(flow)
     revoke = [e for e in trace.events if e.path == "/revoke"]

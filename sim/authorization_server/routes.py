@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
-import secrets
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
@@ -24,7 +22,6 @@ from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestErro
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     g,
     jsonify,
@@ -36,6 +33,7 @@ from flask import (
 )
 
 from sim.authorization_server.models import User, db
+from sim.form_csrf import check_csrf, csrf_token
 from sim.parties import SCOPES
 
 bp = Blueprint("authorization_server", __name__)
@@ -48,18 +46,6 @@ def server():
 def current_user() -> User | None:
     user_id = session.get("user_id")
     return db.session.get(User, user_id) if user_id else None
-
-
-def csrf_token() -> str:
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(24)
-    return session["csrf"]
-
-
-def check_csrf() -> None:
-    sent = request.form.get("csrf_token", "")
-    if not hmac.compare_digest(sent, session.get("csrf", "\0")):
-        abort(400, "The form's CSRF token is missing or wrong: reload the page and try again.")
 
 
 def error_page(error: OAuth2Error) -> tuple[str, int]:

@@ -23,7 +23,6 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2 import OAuth2Error
 from flask import (
     Blueprint,
-    abort,
     current_app,
     jsonify,
     redirect,
@@ -33,6 +32,7 @@ from flask import (
 )
 
 from sim import defences
+from sim.form_csrf import check_csrf, csrf_token
 from sim.parties import CLIENT
 from sim.tracing import trace_session
 
@@ -93,17 +93,6 @@ def page(template: str, status: int = 200, **context):
 
 def message(title: str, text: str, status: int, rfc: str | None = None):
     return page("message.html", status, title=title, text=text, rfc=rfc)
-
-
-def csrf_token() -> str:
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(24)
-    return session["csrf"]
-
-
-def check_csrf() -> None:
-    if not hmac.compare_digest(request.form.get("csrf_token", ""), session.get("csrf", "\0")):
-        abort(400, "The form's CSRF token is missing or wrong: reload the page and try again.")
 
 
 @bp.get("/login")

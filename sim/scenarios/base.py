@@ -59,3 +59,15 @@ def log_in_and_consent(
         raise ScenarioError(f"expected the consent page, got {page.status_code} at {page.url}")
     decision = "approve" if approve else "deny"
     return ua.submit(page, button=decision, checked=scopes, stop_at=stop_at)
+
+
+def csrf(html: str) -> str:
+    """The CSRF token of the first form on a page that has one (the client's forms all
+    carry the same one), as a browser would submit it."""
+    from sim.user_agent import parse_forms  # noqa: PLC0415
+
+    for form in parse_forms(html):
+        for name, value in form.fields:
+            if name == "csrf_token":
+                return value
+    raise ScenarioError("no CSRF token on the page")

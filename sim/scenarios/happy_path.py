@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.scenarios.base import Scenario, ScenarioError, log_in_and_consent
+from sim.scenarios.base import Scenario, ScenarioError, csrf, log_in_and_consent
 
 
 class HappyPath(Scenario):
@@ -20,7 +20,7 @@ class HappyPath(Scenario):
         # "Refresh token now" on the client's page; the redirect back to the page is not
         # followed, so the trace ends with the refresh itself.
         refreshed = ua.request(
-            "POST", sim.client_url + "/refresh", data={"csrf_token": _csrf(home.text)}
+            "POST", sim.client_url + "/refresh", data={"csrf_token": csrf(home.text)}
         )
         return {
             "logged_in": "Hello, Alice" in home.text,
@@ -30,16 +30,6 @@ class HappyPath(Scenario):
                 "access_token" in (r.headers.get("Location") or "") for r in ua.hops
             ),
         }
-
-
-def _csrf(html: str) -> str:
-    from sim.user_agent import parse_forms  # noqa: PLC0415
-
-    for form in parse_forms(html):
-        for name, value in form.fields:
-            if name == "csrf_token":
-                return value
-    raise ScenarioError("no CSRF token on the client's page")
 
 
 SCENARIOS = [HappyPath()]

@@ -7,9 +7,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sim.parties import AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER, client_by_id
-from sim.scenarios.base import Scenario, ScenarioError, log_in_and_consent
+from sim.scenarios.base import Scenario, ScenarioError, csrf, log_in_and_consent
 from sim.tracing import party_session
-from sim.user_agent import parse_forms
 
 if TYPE_CHECKING:
     from sim.manager import Simulation
@@ -68,15 +67,6 @@ def issued_tokens(sim: Simulation, flow: str) -> dict[str, str]:
         ):
             return {k: v for k, v in event.values if k in ("access_token", "refresh_token")}
     raise ScenarioError("no token response in the trace")
-
-
-def csrf(html: str) -> str:
-    """The client's CSRF token from its page (its forms all carry the same one)."""
-    for form in parse_forms(html):
-        for name, value in form.fields:
-            if name == "csrf_token":
-                return value
-    raise ScenarioError("no CSRF token on the client's page")
 
 
 SCENARIOS = [Revocation()]
