@@ -59,10 +59,11 @@ def main() -> None:
 @main.command()
 @click.option(
     "--port-base",
-    type=click.IntRange(0, 65533),
+    type=click.IntRange(0, 65532),
     default=9000,
     show_default=True,
-    help="Client on N, authorization server on N+1, resource server on N+2; 0 picks free ports.",
+    help="Client on N, authorization server N+1, resource server N+2, attacker N+3; "
+    "0 picks free ports.",
 )
 @click.option(
     "--password-rounds",
@@ -102,10 +103,11 @@ def up(port_base: int, password_rounds: int, token_lifetime: int) -> None:
         out.print("Demo registry (demo-only values):")
         for line in registry_lines():
             out.print(f"  {line}", markup=False)
+        out.print(f"Open {simulation.client_url} in a browser.")
         out.print(
-            f"Open {simulation.client_url} in a browser. Live trace: "
-            f"{simulation.client_url}/trace  or  oauth-sim trace --url "
-            f"{simulation.client_url}"
+            f"Live trace: {simulation.client_url}/trace, or: oauth-sim trace --url "
+            f"{simulation.client_url}",
+            soft_wrap=True,
         )
         out.print("Press Ctrl-C to stop.")
         stop = threading.Event()
@@ -116,6 +118,7 @@ def up(port_base: int, password_rounds: int, token_lifetime: int) -> None:
         except KeyboardInterrupt:
             pass
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan children
         out.print("Stopping every party…")
         simulation.stop()
         out.print("Stopped.")
