@@ -9,6 +9,9 @@ request. Not a test: nothing here asserts a speed.
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import secrets
 import statistics
 import subprocess
 import sys
@@ -17,6 +20,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
 from flask import Flask
@@ -28,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sim import Simulation  # noqa: E402
 from sim.scenarios import get_scenario  # noqa: E402
 from sim.servers import ServerThread, bind  # noqa: E402
+from sim.user_agent import parse_forms  # noqa: E402
 
 console = Console(highlight=False)
 
@@ -51,6 +56,74 @@ def flow_times(sim: Simulation, n: int, warmup: int = 3) -> list[float]:
     for _ in range(n):
         started = time.perf_counter()
         scenario.run(sim)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def as_only_flow(sim: Simulation) -> None:
+    """Exactly the peer's steps against our authorization server, driven the peer driver's
+    way (a plain requests session, hop by hop): authorize, login, consent, code exchange,
+    refresh. Nine exchanges, no client app, no API call: a like-for-like comparison."""
+    base, redirect_uri = sim.authorization_server_url, sim.client_url + "/callback"
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": "demo-client",
+            "redirect_uri": redirect_uri,
+            "scope": "profile photos:read",
+            "state": secrets.token_urlsafe(16),
+            "code_challenge": challenge.rstrip(b"=").decode(),
+            "code_challenge_method": "S256",
+        }
+    )
+    with requests.Session() as http:
+
+        def hop(response):
+            while response.is_redirect:
+                target = urljoin(response.url, response.headers["Location"])
+                if target.startswith(redirect_uri):
+                    return target
+                response = http.get(target, allow_redirects=False)
+            return response
+
+        def submit(page, values):
+            form = parse_forms(page.text)[0]
+            data = dict(form.fields) | values
+            return http.post(urljoin(page.url, form.action), data=data, allow_redirects=False)
+
+        page = hop(http.get(f"{base}/authorize?{query}", allow_redirects=False))
+        page = hop(submit(page, {"username": "alice", "password": "wonderland"}))
+        callback = hop(submit(page, {"decision": "approve", "grant_scope": "profile"}))
+        code = parse_qs(urlsplit(callback).query)["code"][0]
+        auth = ("demo-client", "demo-secret")
+        tokens = http.post(
+            f"{base}/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier,
+            },
+            auth=auth,
+        ).json()
+        refreshed = http.post(
+            f"{base}/token",
+            data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+            auth=auth,
+        )
+        if refreshed.status_code != 200:
+            raise RuntimeError(f"refresh failed: {refreshed.text}")
+
+
+def timed(function, n: int, warmup: int = 3) -> list[float]:
+    for _ in range(warmup):
+        function()
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        function()
         times.append((time.perf_counter() - started) * 1000)
     return times
 
@@ -186,6 +259,7 @@ def main() -> None:
 
     with console.status("process mode flows…"), Simulation(mode="process") as sim:
         proc = flow_times(sim, n)
+        as_only = timed(lambda: as_only_flow(sim), n)
     rows.append(
         (
             "happy path, process mode: median / p95",
@@ -199,6 +273,13 @@ def main() -> None:
             peer = peer_flows(n)
         if isinstance(peer, list):
             med_peer = statistics.median(peer)
+            rows.append(
+                (
+                    "ours, authorization server only, the peer's 9 steps (process mode)",
+                    f"{ms(statistics.median(as_only))} / {ms(pct(as_only, 95))}",
+                    f"ours/peer: {statistics.median(as_only) / med_peer:.2f}",
+                )
+            )
             rows.append(
                 (
                     "peer: node-oidc-provider flow (no API call): median / p95",
