@@ -35,6 +35,7 @@ from sim.parties import (
 from sim.servers import PortInUse, ServerThread, bind
 from sim.tracing import Trace, TraceStore, build_trace
 from sim.tracing.hooks import release
+from sim.tracing.store import MemoryTraceStore
 from sim.user_agent import UserAgent
 
 PARTIES = (CLIENT, AUTHORIZATION_SERVER, RESOURCE_SERVER)
@@ -192,7 +193,7 @@ class Simulation:
         return {p: self.port_base + offsets[p] for p in ALL_APPS}
 
     def _start_threads(self) -> None:
-        self.store = TraceStore() if self.tracing else None
+        self.store = MemoryTraceStore() if self.tracing else None
         sockets = {}
         try:
             for party, port in self._ports().items():

@@ -7,8 +7,11 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from sim.parties import AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER, USER_AGENT
 from sim.tracing import Event, Trace, TraceStore
+from sim.tracing.store import MemoryTraceStore
 
 
 def test_every_event_names_both_parties_and_a_kind(sim):
@@ -99,12 +102,15 @@ def test_fifty_concurrent_flows_each_get_exactly_their_own_events(sim):
         seen_exchanges |= exchanges
 
 
-def test_store_is_safe_across_threads_and_keeps_start_order(tmp_path):
-    store = TraceStore(str(tmp_path / "trace.sqlite"))
+@pytest.mark.parametrize("kind", ["sqlite", "memory"])
+def test_store_is_safe_across_threads_and_keeps_start_order(tmp_path, kind):
+    path = str(tmp_path / "trace.sqlite")
+    store = TraceStore(path) if kind == "sqlite" else MemoryTraceStore()
 
     def write(worker: int) -> None:
-        for i in range(100):
+        for i in reversed(range(100)):  # recorded out of order, read back in start order
             store.begin(f"{worker}-{i}", f"flow-{worker}", worker * 1000 + i)
+            store.record_sender(f"{worker}-{i}", 1.5)
             store.record(f"{worker}-{i}", f"flow-{worker}", worker * 1000 + i, {"i": i})
 
     threads = [threading.Thread(target=write, args=(w,)) for w in range(8)]
@@ -113,10 +119,23 @@ def test_store_is_safe_across_threads_and_keeps_start_order(tmp_path):
     for t in threads:
         t.join()
     for worker in range(8):
-        assert [r["i"] for r in store.records(f"flow-{worker}")] == list(range(100))
+        records = store.records(f"flow-{worker}")
+        assert [r["i"] for r in records] == list(range(100))
+        assert {r["sender_ms"] for r in records} == {1.5}
         assert store.pending(f"flow-{worker}") == 0
-    other = TraceStore(str(tmp_path / "trace.sqlite"))  # a second process's view
-    assert len(other.records()) == 800
+    assert store.flows() == [f"flow-{w}" for w in range(8)]
+    if kind == "sqlite":
+        other = TraceStore(path)  # a second process's view of the same file
+        assert len(other.records()) == 800
+
+
+def test_wait_settled_waits_for_a_begun_exchange():
+    store = MemoryTraceStore()
+    store.begin("x", "f", 1)
+    timer = threading.Timer(0.05, store.record, args=("x", "f", 1, {"done": True}))
+    timer.start()
+    store.wait_settled("f", timeout=5)
+    assert store.records("f")[0]["done"] is True
 
 
 def test_trace_displays_as_svg_in_jupyter(sim):

@@ -137,3 +137,83 @@ class TraceStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+class MemoryTraceStore:
+    """The same store for threads mode, kept in this process's memory: no SQL and no JSON
+    on the request path, which is most of what tracing costs per exchange. Rows are indexed
+    by flow, so a flow's reads do not slow down as other flows accumulate."""
+
+    def __init__(self) -> None:
+        self.path = ":memory:"
+        self._changed = threading.Condition()
+        self._rows: dict[str, dict[str, Any]] = {}
+        self._by_flow: dict[str, list[dict[str, Any]]] = {}
+        self._options: dict[str, dict[str, Any]] = {}
+
+    def _row(self, exchange: str, flow: str | None = None) -> dict[str, Any]:
+        row = self._rows.get(exchange)
+        if row is None:
+            row = {"flow": None, "start_ns": 0, "data": None, "sender_ms": None}
+            self._rows[exchange] = row
+        if flow is not None and row["flow"] is None:
+            row["flow"] = flow
+            self._by_flow.setdefault(flow, []).append(row)
+        return row
+
+    def begin(self, exchange: str, flow: str, start_ns: int) -> None:
+        with self._changed:
+            self._row(exchange, flow)["start_ns"] = start_ns
+
+    def record(self, exchange: str, flow: str, start_ns: int, data: dict[str, Any]) -> None:
+        with self._changed:
+            row = self._row(exchange, flow)
+            row["start_ns"], row["data"] = start_ns, data
+            self._changed.notify_all()
+
+    def record_sender(self, exchange: str, duration_ms: float) -> None:
+        with self._changed:
+            self._row(exchange)["sender_ms"] = duration_ms
+
+    def records(self, flow: str | None = None, since_ns: int = 0) -> list[dict[str, Any]]:
+        with self._changed:
+            source = self._rows.values() if flow is None else self._by_flow.get(flow, [])
+            rows = [r for r in source if r["data"] is not None and r["start_ns"] >= since_ns]
+        rows.sort(key=lambda r: r["start_ns"])
+        return [{**r["data"], "sender_ms": r["sender_ms"]} for r in rows]
+
+    def flows(self) -> list[str]:
+        with self._changed:
+            first = {
+                flow: min(r["start_ns"] for r in rows)
+                for flow, rows in self._by_flow.items()
+                if any(r["data"] is not None for r in rows)
+            }
+        return sorted(first, key=first.__getitem__)
+
+    def _pending(self, flow: str) -> int:
+        return sum(1 for r in self._by_flow.get(flow, ()) if r["data"] is None)
+
+    def pending(self, flow: str) -> int:
+        with self._changed:
+            return self._pending(flow)
+
+    def wait_settled(self, flow: str, timeout: float = 5.0) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._pending(flow), timeout)
+
+    def set_flow_options(self, flow: str, options: dict[str, Any]) -> None:
+        with self._changed:
+            self._options[flow] = dict(options)
+
+    def flow_options(self, flow: str | None) -> dict[str, Any]:
+        return self._options.get(flow, {}) if flow else {}
+
+    def clear(self) -> None:
+        with self._changed:
+            self._rows.clear()
+            self._by_flow.clear()
+            self._options.clear()
+
+    def close(self) -> None:
+        self.clear()
