@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -192,9 +193,10 @@ class Simulation:
         offsets = {**PORT_OFFSETS, ATTACKER: ATTACKER_PORT_OFFSET}
         return {p: self.port_base + offsets[p] for p in ALL_APPS}
 
-    def _start_threads(self) -> None:
-        self.store = MemoryTraceStore() if self.tracing else None
-        sockets = {}
+    def _bind_all(self) -> dict[str, socket.socket]:
+        """Bind every party's port before any app starts: a taken port fails here, once,
+        and port 0 picks a free port that nothing can take before the app serves on it."""
+        sockets: dict[str, socket.socket] = {}
         try:
             for party, port in self._ports().items():
                 sockets[party] = bind(port, party)
@@ -202,6 +204,11 @@ class Simulation:
             for sock in sockets.values():
                 sock.close()
             raise
+        return sockets
+
+    def _start_threads(self) -> None:
+        self.store = MemoryTraceStore() if self.tracing else None
+        sockets = self._bind_all()
         self.urls = {p: f"http://127.0.0.1:{s.getsockname()[1]}" for p, s in sockets.items()}
         for party in (AUTHORIZATION_SERVER, RESOURCE_SERVER, CLIENT, ATTACKER):
             app = build_app(party, self.urls, self.store, self.options)
@@ -212,17 +219,13 @@ class Simulation:
     def _start_processes(self) -> None:
         trace_path = str(self._workdir / "trace.sqlite") if self.tracing else None
         self.store = TraceStore(trace_path) if trace_path else None
-        ports = self._ports()
-        for party, port in ports.items():
-            # Check (and for port 0, choose) each port before starting any child.
-            sock = bind(port, party)
-            ports[party] = sock.getsockname()[1]
-            sock.close()
-        self.urls = {p: f"http://127.0.0.1:{port}" for p, port in ports.items()}
+        sockets = self._bind_all()
+        self.urls = {p: f"http://127.0.0.1:{s.getsockname()[1]}" for p, s in sockets.items()}
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         for party in (AUTHORIZATION_SERVER, RESOURCE_SERVER, CLIENT, ATTACKER):
+            sock = sockets[party]
             config = {
-                "port": ports[party],
+                "fd": sock.fileno(),  # the child serves on the socket bound here
                 "urls": self.urls,
                 "trace_path": trace_path,
                 "options": self.options,
@@ -234,7 +237,9 @@ class Simulation:
                 stdin=subprocess.DEVNULL,
                 text=True,
                 env=env,
+                pass_fds=(sock.fileno(),),
             )
+            sock.close()  # the child holds its own copy
             self._processes[party] = process
             pump = threading.Thread(target=self._pump, args=(party, process), daemon=True)
             pump.start()

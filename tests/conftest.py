@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import socket
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -14,6 +15,25 @@ import requests
 
 from sim import Simulation
 from sim.scenarios.base import log_in_and_consent
+
+
+def free_port_base(count: int = 4) -> int:
+    """A run of `count` free ports below Linux's ephemeral range (32768+), so no outgoing
+    connection of another test can take one between this check and the bind."""
+    for base in range(21000 + secrets.randbelow(500) * 16, 32000, 16):
+        try:
+            probes = []
+            for offset in range(count):
+                sock = socket.socket()
+                probes.append(sock)
+                sock.bind(("127.0.0.1", base + offset))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in probes:
+                sock.close()
+    pytest.skip("no run of free ports below 32000")
 
 
 @pytest.fixture(scope="session")

@@ -263,13 +263,9 @@ def test_cli_compare_json():
 
 
 def test_attacker_port_follows_port_base():
-    import socket  # noqa: PLC0415
+    from tests.conftest import free_port_base  # noqa: PLC0415
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        base = probe.getsockname()[1]
-    if base > 65000:
-        pytest.skip("no room for four ports")
+    base = free_port_base()
     try:
         simulation = Simulation(port_base=base).start()
     except OSError:

@@ -13,6 +13,7 @@ import requests
 from click.testing import CliRunner
 
 from sim.cli import main
+from tests.conftest import free_port_base
 
 CONTRACT_KEYS = ["seq", "from", "to", "method", "url", "status", "location", "kind", "note", "rfc"]
 
@@ -130,11 +131,7 @@ def test_up_with_a_busy_port_says_so_and_exits_2():
 
 @pytest.mark.slow
 def test_up_serves_until_terminated_and_frees_its_ports():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        base = probe.getsockname()[1]
-    if base > 65000:
-        base = 20000
+    base = free_port_base()
     process = subprocess.Popen(
         [sys.executable, "-m", "sim.cli", "up", "--port-base", str(base)],
         stdout=subprocess.PIPE,
