@@ -199,8 +199,11 @@ def _export(traces, svg, png, mermaid, plantuml, compare, out) -> None:
             traces[0].to_png(png)
     except DiagramError as error:
         fail(str(error))
+    except OSError as error:
+        fail(f"cannot write {error.filename or 'the diagram'}: {error.strerror}")
     if mermaid:
-        _write(mermaid, traces[-1].to_mermaid() if not compare else traces[0].to_mermaid())
+        # With --compare the Mermaid text is the defence-on run (Mermaid has no panels).
+        _write(mermaid, traces[0].to_mermaid())
     if plantuml:
         _write(plantuml, traces[0].to_plantuml())
     if out is not None:
@@ -229,7 +232,10 @@ def diagrams(out_dir: str) -> None:
     from sim.diagram_set import write_all  # noqa: PLC0415
 
     out = console()
-    written = write_all(Path(out_dir), progress=lambda line: out.print(line))
+    try:
+        written = write_all(Path(out_dir), progress=lambda line: out.print(line))
+    except OSError as error:
+        fail(f"cannot write to {out_dir}: {error.strerror}")
     out.print(f"{len(written)} files in {out_dir}/")
 
 

@@ -7,11 +7,12 @@ rules explain a scripted run and a real browser's session.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import cached_property
 from urllib.parse import parse_qs, urlsplit
 
-from sim.parties import ATTACKER, AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER, USER_AGENT
+from sim.parties import ATTACKER, AUTHORIZATION_SERVER, CLIENT, CLIENTS, RESOURCE_SERVER, USER_AGENT
 from sim.tracing import Event
 
 
@@ -174,10 +175,33 @@ def _to(party: str) -> Callable[[Step], bool]:
     return lambda s: s.event.to == party
 
 
+REGISTERED_PATHS = frozenset(c.redirect_path for c in CLIENTS if c.redirect_path)
+
+
+def _unregistered(uri: str) -> bool:
+    """A redirect URI no registered client uses: another path, or a userinfo (`@`) trick."""
+    parts = urlsplit(uri)
+    return "@" in parts.netloc or parts.path not in REGISTERED_PATHS
+
+
 def _tampered_redirect(s: Step) -> bool:
-    """A redirect_uri no registered client uses: another path, or a userinfo (`@`) trick."""
     uri = s.param("redirect_uri")
-    return bool(uri) and ("@" in uri or urlsplit(uri).path not in ("/callback", "/spa/callback"))
+    return bool(uri) and _unregistered(uri)
+
+
+def _code_sent_elsewhere(s: Step) -> bool:
+    location = s.event.location or ""
+    return bool(s.location_param("code")) and _unregistered(location)
+
+
+def _same_refresh_token(s: Step) -> bool:
+    """The refresh answer carries the very refresh token that was sent: no rotation."""
+    try:
+        answer = json.loads(s.event.response_body)
+    except ValueError:
+        return False
+    sent = s.param("refresh_token")
+    return bool(sent) and isinstance(answer, dict) and answer.get("refresh_token") == sent
 
 
 A = ATTACKER
@@ -240,10 +264,30 @@ ATTACK_RULES: list[Rule] = [
         "RFC 9700 §4.1.1, §4.1.3",
     ),
     (
-        _all(_from(A), lambda s: s.event.to == AS and s.path in ("/authorize", "/login")),
-        "The attacker logs in and approves at the authorization server with their own account "
-        "(bob), like any user; the code comes back to the attacker's own browser, which stops "
-        "before delivering it.",
+        _all(_from(A), _at(AS, "GET", "/authorize"), _status(300, 399)),
+        "The attacker's own browser brings the client's authorization request to the "
+        "authorization server, which asks it to log in first.",
+        "RFC 6749 §4.1.1",
+    ),
+    (
+        _all(_from(A), _at(AS, "GET", "/login")),
+        "The login page, in the attacker's browser.",
+        "RFC 6749 §3.1",
+    ),
+    (
+        _all(_from(A), _at(AS, "POST", "/login")),
+        "The attacker logs in with their own account (bob), like any user.",
+        "RFC 6749 §3.1",
+    ),
+    (
+        _all(_from(A), _at(AS, "GET", "/authorize")),
+        "The consent page, in the attacker's browser: the attacker approves their own login.",
+        "RFC 6749 §4.1.1",
+    ),
+    (
+        _all(_from(A), _at(AS, "POST", "/authorize")),
+        "The code for the attacker's account comes back to the attacker's own browser, which "
+        "stops here instead of delivering it: the attacker keeps the callback URL for later.",
         "RFC 6749 §10.12",
     ),
     (
@@ -373,6 +417,13 @@ RULES: list[Rule] = [
         "RFC 6749 §4.2.2, RFC 9700 §2.1.2",
     ),
     (
+        _all(_at(AS, "POST", "/authorize"), _code_sent_elsewhere),
+        "The user approves, and the server redirects the browser, with the code, to an address "
+        "that is not a registered redirect URI: the loose check let it through, so the code "
+        "goes to whoever owns that address.",
+        "RFC 9700 §4.1.1, §4.1.3",
+    ),
+    (
         _at(AS, "POST", "/authorize"),
         "The user approves. The authorization server redirects the browser to the registered "
         "redirect_uri with a short-lived one-time code, the client's state unchanged, and iss "
@@ -381,7 +432,8 @@ RULES: list[Rule] = [
     ),
     (
         _all(_at(C, "GET", "/callback"), _status(400)),
-        "The client refuses this authorization response (see its page): nothing is redeemed.",
+        "The client does not complete this login: it refused the response, or the code "
+        "exchange failed (its page says which).",
         "RFC 6749 §10.12, RFC 9207 §2.4",
     ),
     (
@@ -408,6 +460,12 @@ RULES: list[Rule] = [
         "The token endpoint refuses the code (invalid_grant): wrong or missing verifier, "
         "redirect_uri mismatch, an expired code, or a code that was already used.",
         "RFC 6749 §5.2, §4.1.2, RFC 7636 §4.6",
+    ),
+    (
+        _all(TOKEN, _grant("refresh_token"), _status(200), _same_refresh_token),
+        "Refresh without rotation: a new access token, but the same refresh token comes back, "
+        "so any copy of it (a stolen one too) keeps working.",
+        "RFC 6749 §6, RFC 9700 §4.14.2",
     ),
     (
         _all(TOKEN, _grant("refresh_token"), _status(200)),

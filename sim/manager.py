@@ -107,6 +107,14 @@ def _other_authorization_servers(urls: dict[str, str]) -> dict[str, dict[str, st
     return {"attacker": authorization_server_registration(urls[ATTACKER])}
 
 
+def dispose_database(app) -> None:
+    """Close an app's database connections now, not whenever the garbage collector runs."""
+    database = getattr(app, "extensions", {}).get("sqlalchemy")
+    if database is not None:
+        with app.app_context():
+            database.engine.dispose()
+
+
 @dataclass
 class ScenarioResult:
     """What `Simulation.run` returns: the flow's own trace and the scenario's outcome."""
@@ -162,6 +170,7 @@ class Simulation:
         self.started_in: float = 0.0
         self._agents: dict[str, list[UserAgent]] = {}
         self._agents_lock = threading.Lock()
+        self._apps: list = []
 
     # -- lifecycle -----------------------------------------------------------------------
     def __enter__(self) -> Simulation:
@@ -212,6 +221,7 @@ class Simulation:
         self.urls = {p: f"http://127.0.0.1:{s.getsockname()[1]}" for p, s in sockets.items()}
         for party in (AUTHORIZATION_SERVER, RESOURCE_SERVER, CLIENT, ATTACKER):
             app = build_app(party, self.urls, self.store, self.options)
+            self._apps.append(app)
             server = ServerThread(app, sockets[party], party)
             server.start()
             self._threads.append(server)
@@ -272,6 +282,9 @@ class Simulation:
         for server in self._threads:
             server.stop()
         self._threads.clear()
+        for app in self._apps:
+            dispose_database(app)
+        self._apps.clear()
         for process in self._processes.values():
             if process.poll() is None:
                 process.terminate()

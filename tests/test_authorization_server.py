@@ -274,3 +274,50 @@ def test_basic_credentials_are_decoded_as_rfc6749_says(oauth):
         timeout=5,
     )
     assert response.status_code == 200
+
+
+def test_approving_with_every_scope_unticked_is_a_refusal(oauth, sim):
+    from sim.scenarios.base import log_in_and_consent
+
+    ua = sim.user_agent(sim.new_flow("untick"))
+    url = oauth.authorize_url(code_challenge=s256("u" * 50), code_challenge_method="S256")
+    answer = log_in_and_consent(ua, ua.get(url), scopes=set(), stop_at=sim.client_url)
+    params = query(answer.headers["Location"])
+    assert params["error"] == "access_denied" and "code" not in params
+
+
+@pytest.mark.parametrize("scope", ["admin", "profile admin"])
+def test_unknown_scope_is_invalid_scope_by_redirect(oauth, scope):
+    url = oauth.authorize_url(
+        scope=scope, code_challenge=s256("s" * 50), code_challenge_method="S256"
+    )
+    response = requests.get(url, allow_redirects=False, timeout=5)
+    assert response.status_code == 302
+    assert query(response.headers["Location"])["error"] == "invalid_scope"
+
+
+def test_client_credentials_scope_defaults_and_disallowed_scope_is_refused(oauth):
+    service = ("demo-service", "service-secret")
+    default = oauth.token({"grant_type": "client_credentials"}, auth=service)
+    assert default.status_code == 200 and default.json()["scope"] == "photos:read"
+    assert "refresh_token" not in default.json()
+    refused = oauth.token({"grant_type": "client_credentials", "scope": "profile"}, auth=service)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
+
+
+@pytest.mark.parametrize("hint", ["bogus", "refresh_token", ""])
+def test_revocation_ignores_an_unknown_or_wrong_hint(oauth, hint):
+    tokens = oauth.tokens()
+    response = requests.post(
+        oauth.as_url + "/revoke",
+        data={"token": tokens["access_token"], "token_type_hint": hint},
+        auth=("demo-client", "demo-secret"),
+        timeout=5,
+    )
+    assert response.status_code == 200
+    assert oauth.introspect(tokens["access_token"]).json() == {"active": False}
+
+
+def test_authorization_server_logout_needs_its_csrf_token(sim):
+    response = requests.post(sim.authorization_server_url + "/logout", timeout=5)
+    assert response.status_code == 400

@@ -161,3 +161,19 @@ def test_up_serves_until_terminated_and_frees_its_ports():
         with socket.socket() as again:
             again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             again.bind(("127.0.0.1", base + offset))  # ports are free again
+
+
+@pytest.mark.parametrize("flag", ["--svg", "--png", "--mermaid"])
+def test_unwritable_output_path_is_one_line_exit_2(runner, tmp_path, flag):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = runner.invoke(main, ["run", "happy-path", flag, str(blocker / "x.out")])
+    assert result.exit_code == 2, result.output
+    assert "cannot write" in result.output and "Traceback" not in result.output
+
+
+def test_diagrams_into_an_unwritable_folder_is_one_line_exit_2(runner, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = runner.invoke(main, ["diagrams", "--out", str(blocker / "sub")])
+    assert result.exit_code == 2 and "cannot write" in result.output

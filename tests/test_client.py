@@ -57,3 +57,24 @@ def test_logout_revokes_the_tokens(sim):
     revoke = [e for e in trace.events if e.path == "/revoke"]
     assert len(revoke) == 1 and revoke[0].status == 200 and revoke[0].sender == "client"
     assert "Log in with the authorization server" in ua.follow(response).text
+
+
+def test_a_refused_refresh_before_an_api_call_logs_out_instead_of_500(sim):
+    import requests  # noqa: PLC0415
+
+    flow = sim.new_flow("refresh-refused", access_token_lifetime=30)  # inside the leeway
+    ua = sim.user_agent(flow)
+    home = log_in_and_consent(ua, ua.get(sim.client_url + "/login"))
+    assert "Tea party" in home.text
+    token_event = next(e for e in reversed(sim.trace(flow).events) if e.path == "/token")
+    refresh_token = dict(token_event.values)["refresh_token"]
+    requests.post(
+        sim.authorization_server_url + "/revoke",
+        data={"token": refresh_token},
+        auth=("demo-client", "demo-secret"),
+        timeout=5,
+    )
+    answer = ua.request(
+        "POST", sim.client_url + "/photos", data={"csrf_token": csrf(home.text), "title": "x"}
+    )
+    assert answer.status_code == 200 and "Your session ended" in answer.text

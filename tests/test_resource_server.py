@@ -76,3 +76,11 @@ def test_malformed_authorization_header_never_500(oauth, sim, header):
     )
     assert response.status_code in (400, 401)
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_another_auth_scheme_gets_a_bare_bearer_challenge(oauth, sim):
+    response = requests.get(
+        f"{sim.resource_server_url}/api/profile", headers={"Authorization": "Basic abc"}, timeout=5
+    )
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="photos"'

@@ -143,3 +143,15 @@ def test_trace_displays_as_svg_in_jupyter(sim):
     svg = trace._repr_svg_()
     assert svg.lstrip().startswith("<?xml") or "<svg" in svg[:300]
     assert isinstance(Trace([])._repr_svg_(), str)
+
+
+def test_redaction_hides_basic_credentials_and_cookies(sim):
+    text = json.dumps(sim.run("happy-path").trace.redacted().to_dicts(detail=True))
+    assert "ZGVtby1jbGllbnQ6ZGVtby1zZWNyZXQ=" not in text  # demo-client:demo-secret
+    assert "Basic <credentials>" in text
+    for event in sim.run("happy-path").trace.redacted().events:
+        for name in ("Cookie", "Set-Cookie"):
+            value = event.request_headers.get(name) or event.response_headers.get(name)
+            if value:
+                first = value.split(";")[0]
+                assert first.endswith("=<cookie>"), value

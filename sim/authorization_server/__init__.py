@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -46,10 +44,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = secrets.token_hex(32)
     app.config.update(config or {})
     app.config.setdefault("CORS_ORIGINS", [app.config["CLIENT_BASE_URL"]])
-    database = app.config["DATABASE"] or str(
-        Path(tempfile.mkdtemp(prefix="oauth-sim-as-")) / "authorization-server.sqlite"
-    )
-    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
+    # The manager always passes a file in its own work folder (removed when it stops); an
+    # app made on its own (tests, a notebook) keeps its database in memory.
+    database = app.config["DATABASE"]
+    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}" if database else "sqlite://"
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     db.init_app(app)
     with app.app_context():

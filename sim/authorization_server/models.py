@@ -44,17 +44,12 @@ class Client(db.Model, OAuth2ClientMixin):
         uris = self.redirect_uris
         return uris[0] if len(uris) == 1 else None
 
-    def get_allowed_scope(self, scope: str | None) -> str:
-        # RFC 6749 §3.3: with no scope requested, use a default or fail. Authlib answers an
-        # empty scope, so a token is issued that no API call can use; default to everything
-        # the client is registered for instead.
-        if not scope:
-            return self.scope
-        return super().get_allowed_scope(scope)
-
-    @property
-    def is_public(self) -> bool:
-        return self.token_endpoint_auth_method == "none"
+    def get_allowed_scope(self, scope: str | None) -> str | None:
+        # Authlib silently drops what the client may not have; when nothing requested is
+        # allowed, say so (None makes Authlib answer invalid_scope, RFC 6749 §3.3) rather
+        # than issue a token with an empty scope. No scope at all is handled per grant.
+        allowed = super().get_allowed_scope(scope)
+        return None if scope and not allowed else allowed
 
 
 class AuthorizationCode(db.Model, OAuth2AuthorizationCodeMixin):
@@ -80,12 +75,6 @@ class Token(db.Model, OAuth2TokenMixin):
     family = db.Column(db.String(48), index=True)
     #: Set when this token's refresh token was exchanged for a new one (rotation).
     rotated_at = db.Column(db.Integer, nullable=False, default=0)
-
-    def is_refresh_token_valid(self) -> bool:
-        return not self.refresh_token_revoked_at and not self.rotated_at
-
-    def is_active(self) -> bool:
-        return not self.is_revoked() and not self.is_expired()
 
     def revoke(self, now: int | None = None) -> None:
         now = now or int(time.time())

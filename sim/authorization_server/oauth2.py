@@ -31,6 +31,7 @@ from joserfc.jwk import ECKey, KeySet
 
 from sim import defences
 from sim.authorization_server.models import AuthorizationCode, Client, Token, User, db
+from sim.parties import SCOPES
 
 
 def _store():
@@ -70,6 +71,14 @@ class AuthorizationCodeGrant(ExactRedirectURI, grants.AuthorizationCodeGrant):
     merely "unknown" and the tokens issued from it live on; we mark codes used instead."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    def validate_authorization_request(self):
+        redirect_uri = super().validate_authorization_request()
+        if not self.request.payload.scope:
+            # RFC 6749 §3.3: no scope requested means the default, here everything the
+            # client is registered for (shown on the consent page, where the user may untick).
+            self.request.scope = self.request.client.scope
+        return redirect_uri
 
     def save_authorization_code(self, code, request):
         payload = request.payload.data
@@ -191,6 +200,14 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     """Machine-to-machine (RFC 6749 §4.4): no user, no refresh token (§4.4.3)."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def create_token_response(self):
+        # RFC 6749 §3.3: default to the client's registered scope when none is requested;
+        # Authlib would issue a token with an empty scope that no API call accepts.
+        scope = self.request.payload.scope or self.client.scope
+        token = self.generate_token(scope=scope, include_refresh_token=False)
+        self.save_token(token)
+        return 200, token, self.TOKEN_RESPONSE_HEADER
 
 
 class ImplicitGrant(ExactRedirectURI, grants.ImplicitGrant):
@@ -338,12 +355,22 @@ def save_token(token: dict, request) -> None:
 
 
 def query_token(token_string: str, hint: str | None):
+    """The hint only decides where to look first (RFC 7009 §2.1, RFC 7662 §2.1)."""
+    columns = [Token.access_token, Token.refresh_token]
     if hint == "refresh_token":
-        return Token.query.filter_by(refresh_token=token_string).first()
-    item = Token.query.filter_by(access_token=token_string).first()
-    if item is None and hint != "access_token":
-        item = Token.query.filter_by(refresh_token=token_string).first()
-    return item
+        columns.reverse()
+    for column in columns:
+        item = Token.query.filter(column == token_string).first()
+        if item is not None:
+            return item
+    return None
+
+
+def check_token_param(endpoint, request, client) -> None:
+    """Only `token` is required. A hint is a hint (RFC 7009 §2.1, RFC 7662 §2.1): an
+    unknown one is ignored rather than answered with Authlib's 401 without a challenge."""
+    if "token" not in request.form:
+        raise InvalidRequestError("Missing 'token'.")
 
 
 class Revocation(RevocationEndpoint):
@@ -351,6 +378,7 @@ class Revocation(RevocationEndpoint):
     nothing issued for that login may work (RFC 7009 §2.1 allows this)."""
 
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    check_params = check_token_param
 
     def query_token(self, token_string, token_type_hint):
         return query_token(token_string, token_type_hint)
@@ -363,6 +391,7 @@ class Introspection(IntrospectionEndpoint):
     """RFC 7662, open to the resource server's own credential (`demo-rs`) only."""
 
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    check_params = check_token_param
 
     def query_token(self, token_string, token_type_hint):
         return query_token(token_string, token_type_hint)
@@ -410,6 +439,8 @@ def query_client(client_id: str):
 
 def config_oauth(app: Flask) -> AuthorizationServer:
     server = AuthorizationServer(app, query_client=query_client, save_token=save_token)
+    # Unknown scopes are an error (invalid_scope), not silently dropped.
+    server.scopes_supported = list(SCOPES)
     key = ECKey.generate_key("P-256", parameters={"kid": "sim-es256", "use": "sig"})
     app.config["SIGNING_KEY"] = key
     server.register_token_generator(

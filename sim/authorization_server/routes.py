@@ -106,9 +106,10 @@ def authorize_decision():
         return authorization_error(error)
     except ValueError:
         return unquotable_input_page()
-    approved = request.form.get("decision") == "approve"
-    # The user may grant fewer scopes than asked (scope downgrade, RFC 6749 §3.3).
+    # The user may grant fewer scopes than asked (scope downgrade, RFC 6749 §3.3); granting
+    # none of them is a refusal, never a token with an empty (or defaulted) scope.
     g.granted_scope = set(request.form.getlist("grant_scope"))
+    approved = request.form.get("decision") == "approve" and bool(g.granted_scope)
     return server().create_authorization_response(
         grant=grant, grant_user=user if approved else None
     )
@@ -139,13 +140,14 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    check_csrf()
     session.clear()
     return redirect(url_for(".index"))
 
 
 @bp.get("/")
 def index():
-    return render_template("index.html", user=current_user())
+    return render_template("index.html", user=current_user(), csrf_token=csrf_token())
 
 
 def malformed_basic_auth() -> bool:

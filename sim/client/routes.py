@@ -182,6 +182,23 @@ def current_token() -> tuple[str | None, dict | None]:
     return sid, current_app.extensions["tokens"].get(sid)
 
 
+def session_ended(sid: str | None):
+    """The refresh that Authlib attempted before an API call was refused: log out here."""
+    current_app.extensions["tokens"].drop(sid)
+    session.pop("sid", None)
+    return message(
+        "Your session ended",
+        "The refresh token was refused (revoked, or reused after rotation), so the app "
+        "logged you out. Log in again.",
+        200,
+        "RFC 9700 §4.14.2",
+    )
+
+
+def unreachable():
+    return message("A server did not answer", "Try again in a moment.", 502)
+
+
 @bp.get("/")
 def index():
     sid, token = current_token()
@@ -193,15 +210,9 @@ def index():
         profile = api.get(base + "/api/profile", timeout=10)
         photos = api.get(base + "/api/photos", timeout=10)
     except (OAuthError, OAuth2Error):
-        current_app.extensions["tokens"].drop(sid)
-        session.pop("sid", None)
-        return message(
-            "Your session ended",
-            "The refresh token was refused (revoked, or reused after rotation), so the app "
-            "logged you out. Log in again.",
-            200,
-            "RFC 9700 §4.14.2",
-        )
+        return session_ended(sid)
+    except requests.RequestException:
+        return unreachable()
     token = current_app.extensions["tokens"].get(sid) or token
     return page(
         "index.html",
@@ -228,6 +239,8 @@ def refresh():
         return redirect("/")
     try:
         oauth_session(token, sid).refresh_token(cfg("ISSUER") + "/token")
+    except requests.RequestException:
+        return unreachable()
     except (OAuthError, OAuth2Error) as error:
         current_app.extensions["tokens"].drop(sid)
         session.pop("sid", None)
@@ -247,9 +260,14 @@ def add_photo():
     if token is None:
         return redirect("/")
     title = request.form.get("title", "")
-    oauth_session(token, sid).post(
-        cfg("RESOURCE_SERVER_URL") + "/api/photos", json={"title": title}, timeout=10
-    )
+    try:
+        oauth_session(token, sid).post(
+            cfg("RESOURCE_SERVER_URL") + "/api/photos", json={"title": title}, timeout=10
+        )
+    except (OAuthError, OAuth2Error):
+        return session_ended(sid)
+    except requests.RequestException:
+        return unreachable()
     return redirect("/")
 
 

@@ -89,9 +89,13 @@ class TokenGuard:
         except MissingAuthorizationError:
             return None, error_response(401, None, "An access token is required.")
         except UnsupportedTokenTypeError:
-            return None, error_response(
-                400, "invalid_request", "Use 'Authorization: Bearer <token>'."
-            )
+            if request.headers.get("Authorization", "").lower().startswith("bearer"):
+                # "Bearer" with no token: a malformed request (RFC 6750 §3.1).
+                return None, error_response(
+                    400, "invalid_request", "Use 'Authorization: Bearer <token>'."
+                )
+            # Another scheme: as if no credentials for this API came (RFC 6750 §3.1).
+            return None, error_response(401, None, "This API takes Bearer tokens.")
         except InsufficientScopeError:
             return None, error_response(
                 403,

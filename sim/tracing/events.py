@@ -179,9 +179,6 @@ class Trace:
         seen = {e.sender for e in self.events} | {e.to for e in self.events}
         return [p for p in PARTY_ORDER if p in seen]
 
-    def renumbered(self) -> Trace:
-        return Trace([replace(e, seq=i) for i, e in enumerate(self.events, 1)], self.title)
-
     def redacted(self) -> Trace:
         """Secrets replaced by placeholders such as `<code-1>`, the same value always the
         same placeholder, so two runs of one scenario give identical text."""

@@ -39,6 +39,28 @@ def _sub(text: str | None, mapping: dict[str, str]) -> str | None:
     return text
 
 
+#: Headers whose whole value is a credential: client secrets in Basic, session cookies.
+CREDENTIAL_HEADERS = ("authorization", "cookie", "set-cookie")
+
+
+def _header(name: str, value: str, mapping: dict[str, str]) -> str:
+    lowered = name.lower()
+    if lowered == "authorization":
+        scheme = value.split(" ", 1)[0]
+        redacted = _sub(value, mapping) or ""
+        # A Bearer token is a known value (it maps to <access-token-N>); Basic is not.
+        return redacted if redacted != value else f"{scheme} <credentials>"
+    if lowered in CREDENTIAL_HEADERS:
+        parts = [part.strip() for part in value.split(";")]
+        # Cookie: every pair is a cookie. Set-Cookie: only the first; the rest are attributes.
+        hidden = len(parts) if lowered == "cookie" else 1
+        return "; ".join(
+            f"{part.split('=', 1)[0]}=<cookie>" if i < hidden and "=" in part else part
+            for i, part in enumerate(parts)
+        )
+    return _sub(value, mapping) or ""
+
+
 def redact_trace(trace: Trace, volatile: bool = True) -> Trace:
     names = SECRET_NAMES + (VOLATILE_NAMES if volatile else ())
     mapping = _placeholders(trace, names)
@@ -52,9 +74,9 @@ def redact_trace(trace: Trace, volatile: bool = True) -> Trace:
                 url=_sub(e.url, mapping) or "",
                 location=_sub(e.location, mapping),
                 note=_sub(e.note, mapping) or "",
-                request_headers={k: _sub(v, mapping) or "" for k, v in e.request_headers.items()},
+                request_headers={k: _header(k, v, mapping) for k, v in e.request_headers.items()},
                 request_body=_sub(e.request_body, mapping) or "",
-                response_headers={k: _sub(v, mapping) or "" for k, v in e.response_headers.items()},
+                response_headers={k: _header(k, v, mapping) for k, v in e.response_headers.items()},
                 response_body=_sub(e.response_body, mapping) or "",
                 values=tuple((n, mapping.get(v, v)) for n, v in e.values),
             )

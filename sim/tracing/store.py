@@ -86,10 +86,10 @@ class TraceStore:
                 (exchange, duration_ms),
             )
 
-    def records(self, flow: str | None = None, since_ns: int = 0) -> list[dict[str, Any]]:
+    def records(self, flow: str | None = None) -> list[dict[str, Any]]:
         """Complete records in the order their requests started."""
-        query = "SELECT data, sender_ms FROM exchanges WHERE data IS NOT NULL AND start_ns >= ?"
-        args: list[Any] = [since_ns]
+        query = "SELECT data, sender_ms FROM exchanges WHERE data IS NOT NULL"
+        args: list[Any] = []
         if flow is not None:
             query += " AND flow = ?"
             args.append(flow)
@@ -175,10 +175,10 @@ class MemoryTraceStore:
         with self._changed:
             self._row(exchange)["sender_ms"] = duration_ms
 
-    def records(self, flow: str | None = None, since_ns: int = 0) -> list[dict[str, Any]]:
+    def records(self, flow: str | None = None) -> list[dict[str, Any]]:
         with self._changed:
             source = self._rows.values() if flow is None else self._by_flow.get(flow, [])
-            rows = [r for r in source if r["data"] is not None and r["start_ns"] >= since_ns]
+            rows = [r for r in source if r["data"] is not None]
         rows.sort(key=lambda r: r["start_ns"])
         return [{**r["data"], "sender_ms": r["sender_ms"]} for r in rows]
 
