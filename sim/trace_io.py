@@ -24,14 +24,15 @@ def _events(data, source: str) -> list[Event]:
         if not isinstance(item, dict):
             raise TraceFileError(f"{source}: event {index} is not an object")
         try:
-            event = Event.from_dict(item)
+            events.append(Event.from_dict(item))
         except ValueError as error:
             raise TraceFileError(f"{source}: event {index}: {error}") from None
-        if not event.note:
-            note, rfc = annotate(event)
-            event = Event.from_dict({**event.to_dict(detail=True), "note": note, "rfc": rfc})
-        events.append(event)
     return events
+
+
+def _annotate_missing(event: Event) -> tuple[str, str | None]:
+    """Keep the notes a saved trace carries; write them only where they are missing."""
+    return (event.note, event.rfc) if event.note else annotate(event)
 
 
 def load_trace(path: str) -> Trace:
@@ -44,7 +45,7 @@ def load_trace(path: str) -> Trace:
         raise TraceFileError(
             f"{path} is not valid JSON (line {error.lineno}): {error.msg}"
         ) from None
-    return Trace(_events(data, path), path)
+    return Trace(_events(data, path), path, _annotate_missing)
 
 
 def fetch_trace(url: str, flow: str | None = None) -> Trace:
@@ -58,4 +59,4 @@ def fetch_trace(url: str, flow: str | None = None) -> Trace:
         data = response.json()
     except ValueError:
         raise TraceFileError(f"{url}/trace did not answer JSON") from None
-    return Trace(_events(data, url), url)
+    return Trace(_events(data, url), url, _annotate_missing)

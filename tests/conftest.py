@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import secrets
 import socket
 from dataclasses import dataclass
@@ -34,6 +35,27 @@ def free_port_base(count: int = 4) -> int:
             for sock in probes:
                 sock.close()
     pytest.skip("no run of free ports below 32000")
+
+
+#: Debian's Chromium: Playwright cannot download a browser here (real-browser tests only).
+CHROMIUM = os.environ.get("OAUTH_SIM_CHROMIUM", "/usr/bin/chromium")
+#: Headless, as root, on a machine whose network is closed (no background connections).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+needs_chromium = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM), reason=f"no browser at {CHROMIUM}"
+)
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
 @pytest.fixture(scope="session")
