@@ -30,8 +30,8 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sim import Simulation  # noqa: E402
+from sim.runtime.servers import ServerThread, bind  # noqa: E402
 from sim.scenarios import get_scenario  # noqa: E402
-from sim.servers import ServerThread, bind  # noqa: E402
 from sim.user_agent import parse_forms  # noqa: E402
 
 console = Console(highlight=False)

@@ -9,8 +9,8 @@ with Simulation() as sim:
 from __future__ import annotations
 
 from sim import parties
-from sim.manager import ScenarioResult, Simulation, StartupError
-from sim.servers import PortInUse
+from sim.runtime.manager import ScenarioResult, Simulation, StartupError
+from sim.runtime.servers import PortInUse
 from sim.tracing import Event, Trace
 
 __version__ = "0.1.0"

@@ -16,7 +16,7 @@ import click
 
 import sim
 from sim.parties import registry_lines
-from sim.report import compare_table, console, outcome_table, step_table
+from sim.teaching.report import compare_table, console, outcome_table, step_table
 
 EXIT_USAGE = 2
 
@@ -229,7 +229,7 @@ def _export(traces, svg, png, mermaid, plantuml, compare, out) -> None:
 def diagrams(out_dir: str) -> None:
     """Regenerate every committed diagram (SVG + Mermaid per scenario, both ways for
     attacks), deterministically."""
-    from sim.diagram_set import write_all  # noqa: PLC0415
+    from sim.teaching.diagram_set import write_all  # noqa: PLC0415
 
     out = console()
     try:
@@ -257,7 +257,7 @@ def diagrams(out_dir: str) -> None:
 @click.option("--explain", is_flag=True, help="Add each step's explanation and RFC reference.")
 def trace(url: str, file_: str | None, flow: str | None, as_json: bool, explain: bool) -> None:
     """Show the trace of a running `oauth-sim up` (or of a saved JSON file)."""
-    from sim.trace_io import TraceFileError, fetch_trace, load_trace  # noqa: PLC0415
+    from sim.teaching.trace_io import TraceFileError, fetch_trace, load_trace  # noqa: PLC0415
 
     try:
         loaded = load_trace(file_) if file_ else fetch_trace(url, flow)

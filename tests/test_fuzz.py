@@ -129,7 +129,8 @@ authorizations = st.one_of(
     st.binary(max_size=30).map(lambda b: "Basic " + base64.b64encode(b).decode()),
     header_text.map(lambda t: "Basic " + t),
     header_text.map(lambda t: "Bearer " + t),
-    header_text,
+    # requests itself refuses to send a header value with leading whitespace.
+    header_text.filter(lambda t: not t[:1].isspace()),
 )
 content_types = st.sampled_from(
     (

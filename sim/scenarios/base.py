@@ -23,7 +23,7 @@ class Scenario:
     rfc: str | None = None
 
     def run(self, sim, insecure: bool = False):
-        from sim.manager import ScenarioResult  # noqa: PLC0415
+        from sim.runtime.manager import ScenarioResult  # noqa: PLC0415
 
         if insecure and self.defence is None:
             raise ScenarioError(f"scenario {self.name!r} has no defence to switch off")

@@ -18,7 +18,7 @@ from sim.parties import CLIENT, client_by_id
 from sim.scenarios.base import Scenario, ScenarioError, log_in_and_consent
 
 if TYPE_CHECKING:
-    from sim.manager import Simulation
+    from sim.runtime.manager import Simulation
 
 LEGACY = client_by_id("demo-implicit")
 WEB = client_by_id("demo-client")

@@ -15,7 +15,7 @@ from sim.scenarios.base import Scenario, ScenarioError, log_in_and_consent
 from sim.tracing import party_session
 
 if TYPE_CHECKING:
-    from sim.manager import Simulation
+    from sim.runtime.manager import Simulation
 
 WEB = client_by_id("demo-client")
 #: Seconds; below the client's REFRESH_LEEWAY (60 s), so each API call refreshes first.

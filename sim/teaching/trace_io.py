@@ -6,7 +6,7 @@ import json
 
 import requests
 
-from sim.explain import annotate
+from sim.teaching.explain import annotate
 from sim.tracing import Event, Trace
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from sim.manager import Simulation
+from sim.runtime.manager import Simulation
 
 
 def diagram_files(simulation: Simulation) -> dict[str, str]:

@@ -33,7 +33,7 @@ from sim.parties import (
     RESOURCE_SERVER,
     USER_AGENT,
 )
-from sim.servers import PortInUse, ServerThread, bind
+from sim.runtime.servers import PortInUse, ServerThread, bind
 from sim.tracing import Trace, TraceStore, build_trace
 from sim.tracing.hooks import release
 from sim.tracing.store import MemoryTraceStore
@@ -241,7 +241,7 @@ class Simulation:
                 "options": self.options,
             }
             process = subprocess.Popen(
-                [sys.executable, "-m", "sim.serve", party, json.dumps(config)],
+                [sys.executable, "-m", "sim.runtime.serve", party, json.dumps(config)],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -355,7 +355,7 @@ class Simulation:
         """The flow's events, in order, annotated with notes and RFC references."""
         if self.store is None:
             return Trace([], title)
-        from sim.explain import annotate  # noqa: PLC0415
+        from sim.teaching.explain import annotate  # noqa: PLC0415
 
         self.store.wait_settled(flow)
         return build_trace(self.store.records(flow), title, annotate)

@@ -1,4 +1,4 @@
-"""Entry point of one party's process in process mode (`python -m sim.serve PARTY JSON`).
+"""Entry point of one party's process in process mode (`python -m sim.runtime.serve PARTY JSON`).
 
 The manager binds the port, starts one of these per app with the listening socket (an
 inherited file descriptor) and the configuration as JSON, and
@@ -15,8 +15,8 @@ import sys
 
 def main(argv: list[str]) -> int:
     party, config = argv[0], json.loads(argv[1])
-    from sim.manager import build_app  # noqa: PLC0415
-    from sim.servers import serve_forever  # noqa: PLC0415
+    from sim.runtime.manager import build_app  # noqa: PLC0415
+    from sim.runtime.servers import serve_forever  # noqa: PLC0415
     from sim.tracing import TraceStore  # noqa: PLC0415
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
