@@ -1,0 +1,112 @@
+"""`oauth-sim scenarios` and `oauth-sim run`: the catalogue, and one scenario run headless."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+import sim
+from sim.cli.common import fail, write_text
+from sim.teaching.report import compare_table, console, outcome_table, step_table
+
+
+def check_scenario(name: str, insecure: bool = False):
+    from sim.scenarios import UnknownScenario, get_scenario  # noqa: PLC0415
+
+    try:
+        scenario = get_scenario(name)
+    except UnknownScenario as error:
+        fail(str(error))
+    if insecure and scenario.defence is None:
+        fail(
+            f"scenario {name!r} has no defence to switch off; --insecure and --compare are for "
+            "attack scenarios (see `oauth-sim scenarios`)"
+        )
+    return scenario
+
+
+@click.command("scenarios")
+def list_scenarios() -> None:
+    """List the scenarios with one-line descriptions."""
+    from rich.table import Table  # noqa: PLC0415
+
+    from sim.scenarios import SCENARIOS  # noqa: PLC0415
+
+    table = Table(box=None, show_header=True)
+    table.add_column("scenario", style="bold")
+    table.add_column("what it shows")
+    table.add_column("--insecure turns off", style="yellow")
+    for name, scenario in SCENARIOS.items():
+        table.add_row(name, scenario.description, scenario.defence or "")
+    console().print(table)
+
+
+@click.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the trace as JSON (one object).")
+@click.option("--svg", type=click.Path(dir_okay=False), help="Write the sequence diagram (SVG).")
+@click.option("--png", type=click.Path(dir_okay=False), help="Write the sequence diagram (PNG).")
+@click.option("--mermaid", type=click.Path(dir_okay=False), help="Write a Mermaid diagram.")
+@click.option("--plantuml", type=click.Path(dir_okay=False), help="Write a PlantUML diagram.")
+@click.option("--explain", is_flag=True, help="Add each step's explanation and RFC reference.")
+@click.option("--insecure", is_flag=True, help="Turn the scenario's defence off (attacks).")
+@click.option("--compare", is_flag=True, help="Run with the defence on and off, side by side.")
+@click.option("--redact", is_flag=True, help="Hide passwords, secrets, codes and tokens.")
+def run(name, as_json, svg, png, mermaid, plantuml, explain, insecure, compare, redact) -> None:
+    """Run scenario NAME headless and print its steps."""
+    check_scenario(name, insecure or compare)
+    if compare and insecure:
+        fail("--compare already runs both ways; drop --insecure")
+    out = console()
+    with sim.Simulation() as simulation:
+        if compare:
+            results = [simulation.run(name, insecure=False), simulation.run(name, insecure=True)]
+        else:
+            results = [simulation.run(name, insecure=insecure)]
+    traces = [r.trace.redacted() if redact else r.trace for r in results]
+    if as_json:
+        payload = [
+            {**r.to_dict(), "events": t.to_dicts()} for r, t in zip(results, traces, strict=True)
+        ]
+        click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
+    else:
+        for result, trace in zip(results, traces, strict=True):
+            label = f"{name}: defence {'OFF' if result.insecure else 'on'}" if compare else None
+            out.print(step_table(trace, explain=explain, title=label))
+            if not compare:
+                out.print(outcome_table(result.outcome))
+        if compare:
+            out.print(compare_table(results[0].outcome, results[1].outcome))
+    _export(traces, svg, png, mermaid, plantuml, compare, out if not as_json else None)
+
+
+def _export(traces, svg, png, mermaid, plantuml, compare, out) -> None:
+    from sim.diagrams import DiagramError, compare_svg  # noqa: PLC0415
+
+    try:
+        if svg:
+            if compare:
+                compare_svg(traces[0], traces[1], "defence on", "defence OFF", svg)
+            else:
+                traces[0].to_svg(svg)
+        if png:
+            traces[0].to_png(png)
+    except DiagramError as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"cannot write {error.filename or 'the diagram'}: {error.strerror}")
+    if mermaid:
+        # With --compare the Mermaid text is the defence-on run (Mermaid has no panels).
+        write_text(mermaid, traces[0].to_mermaid())
+    if plantuml:
+        write_text(plantuml, traces[0].to_plantuml())
+    if out is not None:
+        for label, path in (
+            ("SVG", svg),
+            ("PNG", png),
+            ("Mermaid", mermaid),
+            ("PlantUML", plantuml),
+        ):
+            if path:
+                out.print(f"{label} written to {path}")
