@@ -1,9 +1,16 @@
-"""`oauth-sim up`: every party in its own process, in the foreground, for a browser or a class."""
+"""`oauth-sim up`: every party in its own process, in the foreground, for a browser or a class.
+
+Stopping: Ctrl-C (SIGINT), SIGTERM and SIGHUP only raise a flag, from the moment `up` starts
+until every child is gone, so a signal can never cut a stop short and orphan a child. A
+shell's background job ignores SIGINT; SIGTERM then stops it the same way. If a party's
+process dies on its own, `up` names it and why, stops the others and exits 1.
+"""
 
 from __future__ import annotations
 
 import signal
-import threading
+import sys
+import time
 
 import click
 
@@ -46,12 +53,16 @@ def up(port_base: int, password_rounds: int, token_lifetime: int) -> None:
         access_token_lifetime=token_lifetime,
         log=lambda line: out.print(line, style="dim", markup=False),
     )
+    previous = _stop_on_signals(simulation)
     try:
         simulation.start()
     except sim.PortInUse as error:
         fail(str(error))
     except sim.StartupError as error:
+        if simulation.stop_requested:
+            sys.exit(0)
         fail(f"could not start: {error}")
+    fault = None
     try:
         out.print(f"[bold]oauth-sim[/] is up (started in {simulation.started_in:.2f} s):")
         for party, url in simulation.urls.items():
@@ -67,15 +78,38 @@ def up(port_base: int, password_rounds: int, token_lifetime: int) -> None:
             soft_wrap=True,
         )
         out.print("Press Ctrl-C to stop.")
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
+        while not simulation.stop_requested and fault is None:
+            time.sleep(0.2)
+            fault = simulation.fault()
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not orphan children
+        if fault:
+            click.echo(f"Error: {fault}; stopping the other parties", err=True)
         out.print("Stopping every party…")
         simulation.stop()
         out.print("Stopped.")
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if fault:
+        sys.exit(1)
+
+
+def _stop_on_signals(simulation: sim.Simulation) -> dict[int, object]:
+    """Turn stop signals into a flag the main loop reads; return the handlers replaced.
+
+    The handler does nothing else (no exception, no lock): wherever the signal lands, even
+    inside `stop()`, the code it interrupts carries on. A SIGINT the shell set to be ignored
+    (a background job) stays ignored.
+    """
+
+    def request_stop(signum, frame) -> None:
+        simulation.stop_requested = True
+
+    previous = {}
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is None:
+            continue  # no SIGHUP on Windows
+        if signum == signal.SIGINT and signal.getsignal(signum) == signal.SIG_IGN:
+            continue
+        previous[signum] = signal.signal(signum, request_stop)
+    return previous

@@ -5,13 +5,20 @@ Threads mode (the default for `Simulation`) serves each app from a waitress serv
 thread of this process: start to all-healthy takes a fraction of a second, good for tests
 and notebooks. Process mode (what `oauth-sim up` uses) runs each app in its own Python
 process, with its output prefixed by the party name; events reach one SQLite trace store.
+
+Faults in process mode: each child runs in its own session (a terminal's Ctrl-C reaches only
+the manager, which stops the children in order) and exits when its stdin pipe closes, so
+even a manager killed with SIGKILL leaves no orphan serving on a port. `fault()` says
+which child died on its own and why, so the caller can stop the others.
 """
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -115,6 +122,16 @@ def dispose_database(app) -> None:
             database.engine.dispose()
 
 
+def describe_exit(code: int) -> str:
+    """A child's return code in words: Popen reports death by signal N as -N."""
+    if code >= 0:
+        return f"exited with code {code}"
+    try:
+        return f"was killed by {signal.Signals(-code).name}"
+    except ValueError:
+        return f"was killed by signal {-code}"
+
+
 @dataclass
 class ScenarioResult:
     """What `Simulation.run` returns: the flow's own trace and the scenario's outcome."""
@@ -167,6 +184,9 @@ class Simulation:
         self._threads: list[ServerThread] = []
         self._processes: dict[str, subprocess.Popen] = {}
         self._pumps: list[threading.Thread] = []
+        self._tails: dict[str, collections.deque[str]] = {}
+        #: Set (from a signal handler, say) to abandon a start still waiting for health.
+        self.stop_requested = False
         self.started_in: float = 0.0
         self._agents: dict[str, list[UserAgent]] = {}
         self._agents_lock = threading.Lock()
@@ -244,20 +264,43 @@ class Simulation:
                 [sys.executable, "-m", "sim.runtime.serve", party, json.dumps(config)],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
+                # A pipe nobody writes to: the child exits when it closes (manager gone).
+                stdin=subprocess.PIPE,
                 text=True,
                 env=env,
                 pass_fds=(sock.fileno(),),
+                start_new_session=True,  # Ctrl-C goes to the manager only
             )
             sock.close()  # the child holds its own copy
             self._processes[party] = process
-            pump = threading.Thread(target=self._pump, args=(party, process), daemon=True)
+            pump = threading.Thread(
+                target=self._pump, args=(party, process), name=f"pump-{party}", daemon=True
+            )
             pump.start()
             self._pumps.append(pump)
 
     def _pump(self, party: str, process: subprocess.Popen) -> None:
+        tail = self._tails.setdefault(party, collections.deque(maxlen=3))
         for line in process.stdout:  # type: ignore[union-attr]
+            tail.append(line.rstrip())
             self.log(f"[{party}] {line.rstrip()}")
+
+    def fault(self) -> str | None:
+        """Process mode: None while every child runs; else which party's process ended on
+        its own and why (the signal that killed it, or its exit code and last output)."""
+        for party, process in self._processes.items():
+            code = process.poll()
+            if code is None:
+                continue
+            for pump in self._pumps:
+                if pump.name == f"pump-{party}":
+                    pump.join(timeout=1)  # its last words, if it had any
+            how = describe_exit(code)
+            last = next((line for line in reversed(self._tails.get(party, ())) if line), "")
+            if code > 0 and last:  # a crash's last line is usually the exception
+                how += f" (last output: {last})"
+            return f"{party} {how}"
+        return None
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + HEALTH_TIMEOUT
@@ -267,7 +310,9 @@ class Simulation:
                 party = pending[0]
                 process = self._processes.get(party)
                 if process is not None and process.poll() is not None:
-                    raise StartupError(f"{party} exited with code {process.returncode}")
+                    raise StartupError(self.fault() or f"{party} exited")
+                if self.stop_requested:
+                    raise StartupError("stopped while starting")
                 try:
                     if http.get(self.urls[party] + "/healthz", timeout=1).status_code == 200:
                         pending.pop(0)
@@ -297,8 +342,9 @@ class Simulation:
         for pump in self._pumps:
             pump.join(timeout=2)
         for process in self._processes.values():
-            if process.stdout is not None:
-                process.stdout.close()
+            for pipe in (process.stdin, process.stdout):
+                if pipe is not None:
+                    pipe.close()
         self._processes.clear()
         self._pumps.clear()
         release(self.store)

@@ -2,15 +2,25 @@
 
 The manager binds the port, starts one of these per app with the listening socket (an
 inherited file descriptor) and the configuration as JSON, and
-prefixes its output with the party name.
+prefixes its output with the party name. The child's stdin is a pipe from the manager that
+nobody writes to: when it closes, the manager is gone (even killed with SIGKILL), and the
+child stops too rather than serve on as an orphan.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import sys
+import threading
+
+
+def _exit_when_orphaned() -> None:
+    """Block on stdin until the manager's end of the pipe closes, then stop this process."""
+    sys.stdin.read()
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def main(argv: list[str]) -> int:
@@ -20,6 +30,7 @@ def main(argv: list[str]) -> int:
     from sim.tracing import TraceStore  # noqa: PLC0415
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    threading.Thread(target=_exit_when_orphaned, name="orphan-watch", daemon=True).start()
     store = TraceStore(config["trace_path"]) if config.get("trace_path") else None
     sock = socket.socket(fileno=config["fd"])  # bound and listening, by the manager
     app = build_app(party, config["urls"], store, config["options"])
