@@ -78,9 +78,10 @@ def test_malformed_authorization_header_never_500(oauth, sim, header):
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_another_auth_scheme_gets_a_bare_bearer_challenge(oauth, sim):
+def test_another_auth_scheme_gets_bare_bearer_and_dpop_challenges(oauth, sim):
     response = requests.get(
         f"{sim.resource_server_url}/api/profile", headers={"Authorization": "Basic abc"}, timeout=5
     )
     assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == 'Bearer realm="photos"'
+    # RFC 6750 §3.1 and RFC 9449 §7.2: no error code, both schemes offered.
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="photos", DPoP algs="ES256"'

@@ -1,5 +1,6 @@
 """The resource server: a small photo API that trusts only tokens the authorization
-server vouches for (by introspection, so a revoked token is refused at once)."""
+server vouches for (by introspection, so a revoked token is refused at once), sent as Bearer
+tokens or as DPoP-bound tokens with a proof of the key (RFC 9449)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask import Flask
 
 from sim.parties import RESOURCE_SERVER
 from sim.resource_server.photos import PhotoStore
-from sim.resource_server.protector import IntrospectionValidator, TokenGuard
+from sim.resource_server.protector import TokenGuard
 from sim.resource_server.routes import bp
 from sim.security_headers import add_security_headers
 from sim.tracing import TracingMiddleware
@@ -27,12 +28,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
     app.config.update(config or {})
-    validator = IntrospectionValidator(
+    app.extensions["token_guard"] = TokenGuard(
         app.config["AUTHORIZATION_SERVER_URL"] + "/introspect",
         (app.config["RS_CLIENT_ID"], app.config["RS_CLIENT_SECRET"]),
         app.config["TRACE_STORE"],
     )
-    app.extensions["token_guard"] = TokenGuard(validator)
     app.extensions["photos"] = PhotoStore()
     app.register_blueprint(bp)
     app.after_request(add_security_headers)

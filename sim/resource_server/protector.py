@@ -1,14 +1,24 @@
-"""Bearer token checks for the photo API, with RFC 6750 §3 error responses.
+"""Who may call the photo API: `require_oauth(scope)` on each view, for Bearer tokens
+(RFC 6750) and DPoP-bound tokens (RFC 9449).
 
-Authlib's ResourceProtector does the parsing and scope logic; this module fixes what it
-leaves out: a 403 insufficient_scope without `WWW-Authenticate` (RFC 6750 §3 says every
-error carries it, with the needed `scope`), and a missing token answered with an error code
-(§3.1: with no credentials, the challenge carries no error code).
+Authlib's ResourceProtector parses the `Authorization` header and picks the validator of its
+scheme; the token itself is checked by introspection (RFC 7662), so a revoked token is
+refused on the very next call. What this module adds to Authlib, and why:
+
+- every refusal carries a `WWW-Authenticate` challenge (Authlib's 403 insufficient_scope has
+  none; RFC 6750 §3 asks for one, with the needed `scope`), and a missing token gets no error
+  code (RFC 6750 §3.1);
+- the DPoP scheme: the proof is checked (`sim.dpop.check_proof`, RFC 9449 §4.3), its key must
+  be the one the token is bound to (`cnf.jkt` from introspection, §6.2, §7.1), and a
+  DPoP-bound token sent as a mere Bearer token is refused (§7.2), else a thief could simply
+  drop the proof.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from functools import wraps
 
 import requests
 from authlib.integrations.flask_oauth2 import ResourceProtector
@@ -16,17 +26,23 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import MissingAuthorizationError, UnsupportedTokenTypeError
 from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
 from authlib.oauth2.rfc7662 import IntrospectTokenValidator
-from flask import jsonify, request
+from flask import current_app, request
 
+from sim.dpop import DPoPProofError, ReplayCache, check_proof
 from sim.parties import RESOURCE_SERVER
+from sim.resource_server.challenges import BEARER, DPOP, REALM, Refusal
 from sim.tracing import party_session
 
-REALM = "photos"
+
+def bound_key(token: dict) -> str | None:
+    """The thumbprint a token is bound to (introspection's `cnf.jkt`), if any."""
+    cnf = token.get("cnf")
+    return cnf.get("jkt") if isinstance(cnf, dict) else None
 
 
 class IntrospectionValidator(IntrospectTokenValidator):
-    """Asks the authorization server about every token (RFC 7662): no local JWT check, so
-    revocation takes effect on the very next request."""
+    """Bearer tokens: asks the authorization server about every token (RFC 7662); no local
+    JWT check, so revocation takes effect on the very next request."""
 
     def __init__(self, url: str, credentials: tuple[str, str], store) -> None:
         super().__init__(realm=REALM)
@@ -49,68 +65,134 @@ class IntrospectionValidator(IntrospectTokenValidator):
         )
         if response.status_code != 200:
             return {"active": False}
-        return response.json()
+        answer = response.json()
+        return answer if isinstance(answer, dict) else {"active": False}
+
+    def validate_token(self, token, scopes, request):
+        super().validate_token(token, scopes, request)
+        if bound_key(token):
+            raise Refusal(
+                401,
+                "invalid_token",
+                "This token is bound to a DPoP key: send it as 'Authorization: DPoP' with a "
+                "proof signed by that key (RFC 9449 Section 7.2).",
+                BEARER,
+            )
 
 
-def _challenge(error: str | None = None, description: str = "", scope: str = "") -> str:
-    parts = [f'realm="{REALM}"']
-    if error:
-        parts.append(f'error="{error}"')
-        parts.append(f'error_description="{description.replace(chr(34), chr(39))}"')
-    if scope:
-        parts.append(f'scope="{scope}"')
-    return "Bearer " + ", ".join(parts)
+class DPoPValidator(IntrospectionValidator):
+    """`Authorization: DPoP <token>` plus a `DPoP` proof header (RFC 9449 §7.1)."""
 
+    TOKEN_TYPE = "dpop"
 
-def error_response(status: int, error: str | None, description: str, scope: str = ""):
-    body = {"error": error, "error_description": description} if error else {"message": description}
-    response = jsonify(body)
-    response.status_code = status
-    response.headers["WWW-Authenticate"] = _challenge(error, description, scope)
-    return response
+    def __init__(self, url: str, credentials: tuple[str, str], store, replay: ReplayCache):
+        super().__init__(url, credentials, store)
+        self.replay = replay
+
+    def validate_request(self, request):
+        # The proof first: it costs no round trip to the authorization server.
+        token_string = request.headers.get("Authorization", "").split(None, 1)[-1].strip()
+        raw = request.headers.get("DPoP")
+        # A JWT holds no comma, so one here means several DPoP headers (joined by the server).
+        values = [] if raw is None else [v for v in raw.split(",")]
+        try:
+            request.dpop_jkt = check_proof(
+                values, request.method, request.uri, token_string, self.replay
+            )
+        except DPoPProofError as error:
+            raise Refusal(401, error.error, error.description, DPOP) from error
+
+    def validate_token(self, token, scopes, request):
+        IntrospectTokenValidator.validate_token(self, token, scopes, request)
+        jkt = bound_key(token)
+        if jkt is None:
+            raise Refusal(
+                401,
+                "invalid_token",
+                "This token is not bound to a DPoP key: it is a Bearer token.",
+                DPOP,
+            )
+        if jkt != request.dpop_jkt:
+            raise Refusal(
+                401,
+                "invalid_token",
+                "Invalid DPoP key binding: the proof is signed by another key than the one "
+                "this token is bound to (RFC 9449 Section 7.1).",
+                DPOP,
+            )
 
 
 class TokenGuard:
-    def __init__(self, validator: IntrospectionValidator) -> None:
-        self.protector = ResourceProtector()
-        self.protector.register_token_validator(validator)
+    """Authlib's ResourceProtector with both schemes, its errors turned into `Refusal`s."""
 
-    def check(self, scope: str):
-        """Return (token, None) when the request may proceed, else (None, error response)."""
+    def __init__(self, url: str, credentials: tuple[str, str], store) -> None:
+        self.protector = ResourceProtector()
+        self.protector.register_token_validator(IntrospectionValidator(url, credentials, store))
+        self.protector.register_token_validator(
+            DPoPValidator(url, credentials, store, ReplayCache())
+        )
+
+    def check(self, scope: str) -> dict:
+        """The introspected token when the request may proceed; raises `Refusal`."""
+        scheme = _scheme()
         if "access_token" in request.args or "access_token" in request.form:
-            return None, error_response(
+            raise Refusal(
                 400,
                 "invalid_request",
                 "Send the access token in the Authorization header only (RFC 6750 Section 2.1): "
                 "a token in the URL leaks into logs, history and Referer headers.",
             )
         try:
-            token = self.protector.acquire_token([scope])
+            return self.protector.acquire_token([scope])
         except MissingAuthorizationError:
-            return None, error_response(401, None, "An access token is required.")
+            raise Refusal(401, None, "An access token is required.") from None
         except UnsupportedTokenTypeError:
-            if request.headers.get("Authorization", "").lower().startswith("bearer"):
-                # "Bearer" with no token: a malformed request (RFC 6750 §3.1).
-                return None, error_response(
-                    400, "invalid_request", "Use 'Authorization: Bearer <token>'."
-                )
+            if scheme in ("bearer", "dpop"):  # the scheme with no token: malformed (§3.1)
+                raise Refusal(
+                    400, "invalid_request", "Use 'Authorization: Bearer <token>' or 'DPoP <token>'."
+                ) from None
             # Another scheme: as if no credentials for this API came (RFC 6750 §3.1).
-            return None, error_response(401, None, "This API takes Bearer tokens.")
+            raise Refusal(401, None, "This API takes Bearer or DPoP tokens.") from None
         except InsufficientScopeError:
-            return None, error_response(
+            raise Refusal(
                 403,
                 "insufficient_scope",
                 f"This call needs the '{scope}' scope, which the token was not granted.",
+                DPOP if scheme == "dpop" else BEARER,
                 scope,
-            )
+            ) from None
         except InvalidTokenError:
-            return None, error_response(
-                401, "invalid_token", "The access token is expired, revoked or unknown."
-            )
+            raise Refusal(
+                401,
+                "invalid_token",
+                "The access token is expired, revoked or unknown.",
+                DPOP if scheme == "dpop" else BEARER,
+            ) from None
         except OAuth2Error as error:
-            return None, error_response(400, "invalid_request", error.get_error_description())
+            raise Refusal(400, "invalid_request", error.get_error_description() or "") from None
         except requests.RequestException:
-            return None, error_response(
+            raise Refusal(
                 503, "temporarily_unavailable", "The authorization server did not answer."
-            )
-        return token, None
+            ) from None
+
+
+def _scheme() -> str:
+    return request.headers.get("Authorization", "").strip().split(" ", 1)[0].lower()
+
+
+def require_oauth(scope: str) -> Callable:
+    """Protect a view: it runs only with a token granted `scope`, which it receives as its
+    first argument (the introspection answer); any refusal is answered here."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            try:
+                token = current_app.extensions["token_guard"].check(scope)
+            except Refusal as refusal:
+                return refusal.response()
+            return view(token, *args, **kwargs)
+
+        return guarded
+
+    return decorate

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from sim.resource_server.protector import error_response
+from sim.resource_server.challenges import error_response
+from sim.resource_server.protector import require_oauth
 
 bp = Blueprint("resource_server", __name__)
-
-
-def guard(scope: str):
-    return current_app.extensions["token_guard"].check(scope)
 
 
 def owner(token: dict) -> str:
@@ -18,20 +15,16 @@ def owner(token: dict) -> str:
 
 
 @bp.get("/api/profile")
-def profile():
-    token, error = guard("profile")
-    if error:
-        return error
+@require_oauth("profile")
+def profile(token: dict):
     return jsonify(
         {"username": owner(token), "name": token.get("name"), "scope": token.get("scope")}
     )
 
 
 @bp.get("/api/photos")
-def list_photos():
-    token, error = guard("photos:read")
-    if error:
-        return error
+@require_oauth("photos:read")
+def list_photos(token: dict):
     if not token.get("username"):
         return jsonify(service_answer(token))
     photos = current_app.extensions["photos"].list(owner(token))
@@ -56,17 +49,15 @@ def cors(response):
     already holds; CORS guards ambient credentials, which a bearer API does not have."""
     if request.path.startswith("/api/") and request.headers.get("Origin"):
         response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, DPoP"
         response.headers["Access-Control-Allow-Methods"] = "GET, POST"
         response.headers["Access-Control-Expose-Headers"] = "WWW-Authenticate"
     return response
 
 
 @bp.post("/api/photos")
-def add_photo():
-    token, error = guard("photos:write")
-    if error:
-        return error
+@require_oauth("photos:write")
+def add_photo(token: dict):
     data = request.get_json(silent=True) if request.is_json else request.form
     title = data.get("title") if isinstance(data, dict) or hasattr(data, "get") else None
     if not isinstance(title, str) or not title.strip() or len(title) > 200:
