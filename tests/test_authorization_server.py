@@ -321,3 +321,42 @@ def test_revocation_ignores_an_unknown_or_wrong_hint(oauth, hint):
 def test_authorization_server_logout_needs_its_csrf_token(sim):
     response = requests.post(sim.authorization_server_url + "/logout", timeout=5)
     assert response.status_code == 400
+
+
+def test_the_check_table_in_the_docstring_is_the_list_that_runs():
+    from sim.authorization_server import authorization_request as checks
+    from sim.authorization_server.grants import AuthorizationCodeGrant, ImplicitGrant
+
+    assert checks.describe(checks.CODE_CHECKS) in checks.__doc__
+    assert AuthorizationCodeGrant.AUTHORIZATION_CHECKS is checks.CODE_CHECKS
+    assert ImplicitGrant.AUTHORIZATION_CHECKS is checks.IMPLICIT_CHECKS
+    for check in checks.CODE_CHECKS:
+        assert check.rfc.startswith("RFC ") and "§" in check.rfc
+
+
+def test_checks_run_in_the_listed_order(oauth, sim):
+    # Wrong on every count: the earliest check in the list answers, and no later one.
+    everything_wrong = {
+        "redirect_uri": "http://evil.example/cb",
+        "scope": "admin",
+        "code_challenge": None,
+        "code_challenge_method": "plain",
+    }
+    unknown_client = requests.get(
+        oauth.authorize_url(client_id="nobody", **everything_wrong), allow_redirects=False
+    )
+    assert unknown_client.status_code == 400 and "invalid_client" in unknown_client.text
+    bad_uri = requests.get(oauth.authorize_url(**everything_wrong), allow_redirects=False)
+    assert bad_uri.status_code == 400 and "invalid_request" in bad_uri.text
+    del everything_wrong["redirect_uri"]
+    bad_scope = requests.get(oauth.authorize_url(**everything_wrong), allow_redirects=False)
+    assert query(bad_scope.headers["Location"])["error"] == "invalid_scope"
+    del everything_wrong["scope"]
+    no_pkce = requests.get(oauth.authorize_url(**everything_wrong), allow_redirects=False)
+    assert query(no_pkce.headers["Location"])["error"] == "invalid_request"
+    wrong_type = requests.get(
+        oauth.authorize_url(response_type="token", scope="admin"), allow_redirects=False
+    )
+    # The implicit grant's answers, errors included, travel in the fragment (RFC 6749 §4.2.2.1).
+    fragment = parse_qs(urlsplit(wrong_type.headers["Location"]).fragment)
+    assert fragment["error"] == ["unauthorized_client"]

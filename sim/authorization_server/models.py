@@ -56,7 +56,7 @@ class AuthorizationCode(db.Model, OAuth2AuthorizationCodeMixin):
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"))
     user = db.relationship("User")
-    #: When the code was redeemed; 0 while unused. Set atomically (see oauth2.claim_code).
+    #: When the code was redeemed; 0 while unused. Set atomically (see token_store.claim_code).
     used_at = db.Column(db.Integer, nullable=False, default=0)
     #: Lifetime in seconds, from the server config at issue time.
     lifetime = db.Column(db.Integer, nullable=False, default=60)

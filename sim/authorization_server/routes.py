@@ -1,13 +1,8 @@
 """The authorization server's endpoints: thin views over Authlib.
 
-The authorization request is checked in this order, each check naming its rule:
-  1. client_id known                     RFC 6749 §4.1.2.1  -> 400 page, never a redirect
-  2. redirect_uri registered, exact      RFC 9700 §4.1.3    -> 400 page, never a redirect
-  3. response_type allowed for client    RFC 6749 §4.1.2.1  -> error redirect (+ state, iss)
-  4. scope allowed                       RFC 6749 §3.3      -> error redirect
-  5. PKCE challenge present, S256        RFC 9700 §2.1.1    -> error redirect
-  6. resource owner logged in            (login page)
-  7. resource owner consents             (consent page; deny -> access_denied redirect)
+The authorization request's checks run in the order listed in `authorization_request`
+(one function per check, each naming its RFC section); then the resource owner logs in
+(login page) and consents (consent page; deny -> access_denied redirect).
 Every view catches Authlib's OAuth2Error: no input may produce a 5xx.
 """
 
@@ -32,6 +27,7 @@ from flask import (
     url_for,
 )
 
+from sim.authorization_server.metadata import document
 from sim.authorization_server.models import User, db
 from sim.form_csrf import check_csrf, csrf_token
 from sim.parties import SCOPES
@@ -214,41 +210,7 @@ def cors(response: Response) -> Response:
 
 @bp.get("/.well-known/oauth-authorization-server")
 def metadata():
-    issuer = current_app.config["ISSUER"]
-    return jsonify(
-        {
-            "issuer": issuer,
-            "authorization_endpoint": f"{issuer}/authorize",
-            "token_endpoint": f"{issuer}/token",
-            "revocation_endpoint": f"{issuer}/revoke",
-            "introspection_endpoint": f"{issuer}/introspect",
-            "jwks_uri": f"{issuer}/jwks.json",
-            "scopes_supported": list(SCOPES),
-            "response_types_supported": ["code", "token"],
-            "grant_types_supported": [
-                "authorization_code",
-                "refresh_token",
-                "client_credentials",
-                "implicit",
-            ],
-            "token_endpoint_auth_methods_supported": [
-                "client_secret_basic",
-                "client_secret_post",
-                "none",
-            ],
-            "revocation_endpoint_auth_methods_supported": [
-                "client_secret_basic",
-                "client_secret_post",
-                "none",
-            ],
-            "introspection_endpoint_auth_methods_supported": [
-                "client_secret_basic",
-                "client_secret_post",
-            ],
-            "code_challenge_methods_supported": ["S256"],
-            "authorization_response_iss_parameter_supported": True,
-        }
-    )
+    return jsonify(document(current_app.config["ISSUER"]))
 
 
 @bp.get("/jwks.json")

@@ -1,0 +1,80 @@
+"""The server's memory of what it issued: saving tokens, finding them, revoking them.
+
+Every token remembers the code and the refresh "family" it came from (see `models`), which
+is what lets a replayed code (RFC 6749 §4.1.2) or a reused refresh token (RFC 9700 §4.14.2)
+revoke everything issued from it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sim.authorization_server.models import AuthorizationCode, Token, db
+from sim.authorization_server.switches import now
+
+
+def save_token(token: dict, request) -> None:
+    """Store a new token, linking it to the code or refresh family it came from."""
+    code = getattr(request, "authorization_code", None)
+    previous = getattr(request, "refresh_token", None)
+    if previous is not None:
+        family, code_id = previous.family, previous.code_id
+    else:
+        family, code_id = uuid.uuid4().hex, (code.id if code is not None else None)
+    user = request.user
+    item = Token(
+        client_id=request.client.client_id,
+        user_id=user.id if user else None,
+        code_id=code_id,
+        family=family,
+        **{k: v for k, v in token.items() if k in ("access_token", "refresh_token", "scope")},
+        token_type=token.get("token_type", "Bearer"),
+        expires_in=token.get("expires_in", 0),
+        issued_at=now(),
+    )
+    if previous is not None and previous.refresh_token == token.get("refresh_token"):
+        # Rotation switched off: the same refresh token lives on in the new row.
+        previous.refresh_token = None
+    db.session.add(item)
+    db.session.commit()
+
+
+def query_token(token_string: str, hint: str | None) -> Token | None:
+    """The hint only decides where to look first (RFC 7009 §2.1, RFC 7662 §2.1)."""
+    columns = [Token.access_token, Token.refresh_token]
+    if hint == "refresh_token":
+        columns.reverse()
+    for column in columns:
+        item = Token.query.filter(column == token_string).first()
+        if item is not None:
+            return item
+    return None
+
+
+def claim_code(code_id: int) -> bool:
+    """Mark a code used, atomically: exactly one redemption of a code can win."""
+    result = db.session.execute(
+        db.update(AuthorizationCode)
+        .where(AuthorizationCode.id == code_id, AuthorizationCode.used_at == 0)
+        .values(used_at=now())
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def revoke_tokens_of_code(code_id: int) -> int:
+    """Revoke every token issued from one code; returns how many."""
+    return _revoke(Token.query.filter_by(code_id=code_id).all())
+
+
+def revoke_family(family: str) -> int:
+    """Revoke every token of one refresh family (one original grant); returns how many."""
+    return _revoke(Token.query.filter_by(family=family).all())
+
+
+def _revoke(tokens: list[Token]) -> int:
+    stamp = now()
+    for token in tokens:
+        token.revoke(stamp)
+    db.session.commit()
+    return len(tokens)
