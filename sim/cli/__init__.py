@@ -12,6 +12,7 @@ import click
 import sim
 from sim.cli.common import EXIT_USAGE, fail
 from sim.cli.diagrams import diagrams
+from sim.cli.drill import drill
 from sim.cli.run import list_scenarios, run
 from sim.cli.trace import trace
 from sim.cli.up import up
@@ -32,7 +33,7 @@ def main() -> None:
     """
 
 
-for command in (up, list_scenarios, run, diagrams, trace):
+for command in (up, list_scenarios, run, diagrams, trace, drill):
     main.add_command(command)
 
 __all__ = ["EXIT_USAGE", "fail", "main"]
