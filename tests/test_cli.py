@@ -131,7 +131,7 @@ def test_up_with_a_busy_port_says_so_and_exits_2():
 
 @pytest.mark.slow
 def test_up_serves_until_terminated_and_frees_its_ports():
-    base = free_port_base()
+    base = free_port_base(5)
     process = subprocess.Popen(
         [sys.executable, "-m", "sim.cli", "up", "--port-base", str(base)],
         stdout=subprocess.PIPE,

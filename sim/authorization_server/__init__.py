@@ -18,6 +18,7 @@ from werkzeug.security import generate_password_hash
 from sim.authorization_server.models import Client, User, db
 from sim.authorization_server.oauth2 import config_oauth
 from sim.authorization_server.routes import bp
+from sim.demo_reset import register_reset
 from sim.parties import AUTHORIZATION_SERVER, CLIENTS, USERS
 from sim.security_headers import add_security_headers
 from sim.tracing import TracingMiddleware
@@ -56,6 +57,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         seed(app)
     app.extensions["authorization_server"] = config_oauth(app)
     app.register_blueprint(bp)
+    register_reset(app)  # the classroom console's "reset demo": every login session ends
     app.after_request(add_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.wsgi_app = TracingMiddleware(app.wsgi_app, AUTHORIZATION_SERVER, app.config["TRACE_STORE"])

@@ -1,13 +1,18 @@
-"""`oauth-sim trace`: the trace of a running `oauth-sim up`, or of a saved JSON file."""
+"""`oauth-sim trace`: the trace of a running `oauth-sim up` (or of a saved JSON file), once
+or followed live (`--follow` prints each new event as it is recorded)."""
 
 from __future__ import annotations
 
 import json
+import time
 
 import click
 
 from sim.cli.common import fail
 from sim.teaching.report import console, step_table
+
+#: How often `--follow` asks the client app for new events.
+FOLLOW_INTERVAL = 0.25
 
 
 @click.command()
@@ -23,18 +28,92 @@ from sim.teaching.report import console, step_table
     type=click.Path(dir_okay=False, exists=True),
     help="Read a trace saved with `run --json` instead.",
 )
-@click.option("--flow", help="Only this flow id.")
+@click.option("--flow", help="Only this flow id (one login attempt).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--svg", type=click.Path(dir_okay=False), help="Write the sequence diagram (SVG).")
+@click.option("--redact", is_flag=True, help="Hide passwords, secrets, codes and tokens.")
+@click.option("--follow", is_flag=True, help="Keep running: print each new event as it happens.")
 @click.option("--explain", is_flag=True, help="Add each step's explanation and RFC reference.")
-def trace(url: str, file_: str | None, flow: str | None, as_json: bool, explain: bool) -> None:
+def trace(
+    url: str,
+    file_: str | None,
+    flow: str | None,
+    as_json: bool,
+    svg: str | None,
+    redact: bool,
+    follow: bool,
+    explain: bool,
+) -> None:
     """Show the trace of a running `oauth-sim up` (or of a saved JSON file)."""
     from sim.teaching.trace_io import TraceFileError, fetch_trace, load_trace  # noqa: PLC0415
 
+    if follow and file_:
+        fail("--follow reads a running `oauth-sim up`; it cannot follow a file")
     try:
         loaded = load_trace(file_) if file_ else fetch_trace(url, flow)
     except TraceFileError as error:
         fail(str(error))
+    if file_ and flow:
+        loaded.events = [e for e in loaded.events if e.flow == flow]
+        if not loaded.events:
+            fail(f"no flow {flow!r} in {file_}")
+    shown = loaded.redacted() if redact else loaded
+    if follow:
+        _follow(url, flow, as_json, svg, redact, explain, shown)
+        return
     if as_json:
-        click.echo(json.dumps({"events": loaded.to_dicts()}, indent=2))
+        click.echo(json.dumps({"flow": flow, "events": shown.to_dicts(detail=True)}, indent=2))
     else:
-        console().print(step_table(loaded, explain=explain, title=file_ or url))
+        console().print(step_table(shown, explain=explain, title=file_ or url))
+    if svg:
+        _write_svg(shown, svg)
+
+
+def _write_svg(shown, path: str) -> None:
+    from sim.diagrams import DiagramError  # noqa: PLC0415
+
+    try:
+        shown.to_svg(path)
+    except DiagramError as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"cannot write {path}: {error.strerror}")
+
+
+def _line(event, explain: bool) -> str:
+    line = (
+        f"{event.seq:>3}  {event.flow:<24} {event.sender} -> {event.to}  "
+        f"{event.method} {event.path}  {event.status}"
+        + (f"  -> {event.location}" if event.location else "")
+    )
+    if explain and event.note:
+        line += f"\n     {event.note}" + (f" [{event.rfc}]" if event.rfc else "")
+    return line
+
+
+def _follow(url, flow, as_json, svg, redact, explain, first) -> None:
+    """Print what is there, then every event recorded after it, until Ctrl-C."""
+    from sim.teaching.trace_io import TraceFileError, fetch_trace  # noqa: PLC0415
+
+    printed: set[str] = set()
+    current = first
+    try:
+        while True:
+            new = [e for e in current.events if e.exchange not in printed]
+            for event in new:
+                printed.add(event.exchange)
+                if as_json:
+                    click.echo(json.dumps(event.to_dict(detail=True)))
+                else:
+                    click.echo(_line(event, explain))
+            if new and svg:
+                _write_svg(current, svg)
+            time.sleep(FOLLOW_INTERVAL)
+            try:
+                current = fetch_trace(url, flow)
+            except TraceFileError as error:
+                fail(str(error))
+            if redact:
+                current = current.redacted()
+    except KeyboardInterrupt:
+        pass

@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
+import webbrowser
 
 import click
 
@@ -19,6 +20,11 @@ from sim.cli.common import fail
 from sim.parties import registry_lines
 from sim.teaching.report import console
 
+ROLES = {
+    "attacker": " (attack scenarios only)",
+    "console": " (classroom console: open it on the projector)",
+}
+
 
 @click.command()
 @click.option(
@@ -26,8 +32,8 @@ from sim.teaching.report import console
     type=click.IntRange(0, 65532),
     default=9000,
     show_default=True,
-    help="Client on N, authorization server N+1, resource server N+2, attacker N+3; "
-    "0 picks free ports.",
+    help="Client on N, authorization server N+1, resource server N+2, attacker N+3, "
+    "console N+4; 0 picks free ports.",
 )
 @click.option(
     "--password-rounds",
@@ -43,8 +49,15 @@ from sim.teaching.report import console
     show_default=True,
     help="Access token lifetime in seconds.",
 )
-def up(port_base: int, password_rounds: int, token_lifetime: int) -> None:
-    """Run all parties (one process each) until Ctrl-C, for a browser or a classroom."""
+@click.option("--open", "open_", is_flag=True, help="Open the classroom console in a web browser.")
+@click.option(
+    "--pause",
+    is_flag=True,
+    help="Start in pause mode: every redirect through the browser stops at a page "
+    "that shows where it goes and why (switch it in the console).",
+)
+def up(port_base: int, password_rounds: int, token_lifetime: int, open_: bool, pause: bool) -> None:
+    """Run all parties (one process each) and the classroom console until Ctrl-C."""
     out = console()
     simulation = sim.Simulation(
         mode="process",
@@ -52,6 +65,8 @@ def up(port_base: int, password_rounds: int, token_lifetime: int) -> None:
         password_rounds=password_rounds,
         access_token_lifetime=token_lifetime,
         log=lambda line: out.print(line, style="dim", markup=False),
+        console=True,
+        pause=pause,
     )
     previous = _stop_on_signals(simulation)
     try:
@@ -66,8 +81,8 @@ def up(port_base: int, password_rounds: int, token_lifetime: int) -> None:
     try:
         out.print(f"[bold]oauth-sim[/] is up (started in {simulation.started_in:.2f} s):")
         for party, url in simulation.urls.items():
-            role = " (attack scenarios only)" if party == "attacker" else ""
-            out.print(f"  {party:<22} {url}{role}")
+            role = ROLES.get(party, "")
+            out.print(f"  {party:<22} {url}{role}", markup=False)
         out.print("Demo registry (demo-only values):")
         for line in registry_lines():
             out.print(f"  {line}", markup=False)
@@ -77,7 +92,11 @@ def up(port_base: int, password_rounds: int, token_lifetime: int) -> None:
             f"{simulation.client_url}",
             soft_wrap=True,
         )
+        if pause:
+            out.print("Pause mode is on: every redirect stops at a page with a Continue button.")
         out.print("Press Ctrl-C to stop.")
+        if open_:
+            webbrowser.open(simulation.urls["console"])
         while not simulation.stop_requested and fault is None:
             time.sleep(0.2)
             fault = simulation.fault()

@@ -15,6 +15,7 @@ from flask import Flask
 from sim.client.routes import bp
 from sim.client.spa import bp as spa_bp
 from sim.client.tokens import PendingLogins, TokenStore
+from sim.demo_reset import register_reset
 from sim.parties import CLIENT
 from sim.security_headers import add_security_headers
 from sim.tracing import TracingMiddleware
@@ -45,6 +46,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["pending"] = PendingLogins()
     app.register_blueprint(bp)
     app.register_blueprint(spa_bp)
+    register_reset(app, lambda: _forget_logins(app))
     app.after_request(add_security_headers)
     app.wsgi_app = TracingMiddleware(app.wsgi_app, CLIENT, app.config["TRACE_STORE"])
     return app
+
+
+def _forget_logins(app: Flask) -> None:
+    app.extensions["tokens"].clear()
+    app.extensions["pending"].clear()

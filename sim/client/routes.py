@@ -291,16 +291,19 @@ def logout():
 
 @bp.get("/trace")
 def trace():
-    """The live trace (contract JSON event schema), for `oauth-sim trace` and the class."""
+    """The live trace (contract JSON event schema, plus each event's flow, headers and
+    bodies, secrets named in `secrets`), for `oauth-sim trace` and the class.
+    `?flow=ID` keeps one flow; an id that names no flow is a 404."""
+    from sim.tracing import build_trace  # noqa: PLC0415
+
     trace_store = store()
     if trace_store is None:
         return jsonify({"error": "tracing is off"}), 404
-    flow = request.args.get("flow")
-    records = trace_store.records(flow or None)
-    from sim.tracing import build_trace  # noqa: PLC0415
-
-    events = build_trace(records).to_dicts()
-    return jsonify({"flow": flow, "events": events})
+    flow = request.args.get("flow") or None
+    if flow is not None and flow not in trace_store.flows():
+        return jsonify({"error": "unknown_flow", "error_description": "no flow has this id"}), 404
+    events = build_trace(trace_store.records(flow)).to_dicts(detail=True)
+    return jsonify({"flow": flow, "flows": trace_store.flows(), "events": events})
 
 
 @bp.get("/healthz")

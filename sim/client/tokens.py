@@ -30,6 +30,10 @@ class PendingLogins:
         with self._lock:
             return self._items.pop(state, None)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
 
 class TokenStore:
     """Tokens per client session id; the browser never sees them."""
@@ -52,3 +56,7 @@ class TokenStore:
     def drop(self, sid: str | None) -> dict[str, Any] | None:
         with self._lock:
             return self._items.pop(sid, None) if sid else None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()

@@ -40,17 +40,21 @@ from sim.parties import (
     RESOURCE_SERVER,
     USER_AGENT,
 )
-from sim.runtime.servers import PortInUse, ServerThread, bind
+from sim.runtime.servers import CONSOLE_THREADS, THREADS, PortInUse, ServerThread, bind
 from sim.tracing import Trace, TraceStore, build_trace
 from sim.tracing.hooks import release
 from sim.tracing.store import MemoryTraceStore
 from sim.user_agent import UserAgent
 
 PARTIES = (CLIENT, AUTHORIZATION_SERVER, RESOURCE_SERVER)
+#: The classroom console: not a party (it never takes part in a flow), an app that watches.
+CONSOLE = "console"
 #: Every app the manager starts: the three main parties and the attacker's server, which
-#: gets port_base+3 (the contract's fixed ports are only for the three main parties).
+#: gets port_base+3 (the contract's fixed ports are only for the three main parties), and
+#: the console on port_base+4 when asked for.
 ALL_APPS = (*PARTIES, ATTACKER)
 ATTACKER_PORT_OFFSET = 3
+CONSOLE_PORT_OFFSET = 4
 HEALTH_TIMEOUT = 20.0
 
 
@@ -59,7 +63,17 @@ class StartupError(RuntimeError):
 
 
 def build_app(party: str, urls: dict[str, str], store: TraceStore | None, options: dict):
-    """App factory dispatch: the one place that knows every party's app."""
+    """App factory dispatch: the one place that knows every party's app. With live
+    tracing (real browsers), each party's app can pause at redirects (console switch)."""
+    app = _build_app(party, urls, store, options)
+    if party != CONSOLE and store is not None and getattr(store, "live", False):
+        from sim.console.pause import PauseAtRedirects  # noqa: PLC0415
+
+        app.wsgi_app = PauseAtRedirects(app.wsgi_app, store, party)
+    return app
+
+
+def _build_app(party: str, urls: dict[str, str], store: TraceStore | None, options: dict):
     if party == AUTHORIZATION_SERVER:
         from sim.authorization_server import create_app  # noqa: PLC0415
 
@@ -102,6 +116,10 @@ def build_app(party: str, urls: dict[str, str], store: TraceStore | None, option
                 "TRACE_STORE": store,
             }
         )
+    if party == CONSOLE:
+        from sim.console import create_app  # noqa: PLC0415
+
+        return create_app({"URLS": urls, "TRACE_STORE": store, **options.get("console", {})})
     raise ValueError(f"unknown party {party!r}")
 
 
@@ -167,10 +185,17 @@ class Simulation:
         access_token_lifetime: int = 300,
         password_rounds: int = 1000,
         log=None,
+        console: bool = False,
+        live: bool | None = None,
+        pause: bool = False,
     ) -> None:
         if mode not in ("threads", "process"):
             raise ValueError("mode must be 'threads' or 'process'")
         self.mode = mode
+        self.console = console
+        #: Live mode: requests of real browsers are grouped into flows (sim.tracing.live).
+        self.live = live if live is not None else (mode == "process" or console)
+        self.pause = pause
         self.port_base = port_base
         self.tracing = tracing
         self.options = {
@@ -216,11 +241,15 @@ class Simulation:
         self.started_in = time.perf_counter() - began
         return self
 
+    @property
+    def apps(self) -> tuple[str, ...]:
+        return (*ALL_APPS, CONSOLE) if self.console else ALL_APPS
+
     def _ports(self) -> dict[str, int]:
         if self.port_base == 0:
-            return {p: 0 for p in ALL_APPS}
-        offsets = {**PORT_OFFSETS, ATTACKER: ATTACKER_PORT_OFFSET}
-        return {p: self.port_base + offsets[p] for p in ALL_APPS}
+            return {p: 0 for p in self.apps}
+        offsets = {**PORT_OFFSETS, ATTACKER: ATTACKER_PORT_OFFSET, CONSOLE: CONSOLE_PORT_OFFSET}
+        return {p: self.port_base + offsets[p] for p in self.apps}
 
     def _bind_all(self) -> dict[str, socket.socket]:
         """Bind every party's port before any app starts: a taken port fails here, once,
@@ -236,28 +265,30 @@ class Simulation:
         return sockets
 
     def _start_threads(self) -> None:
-        self.store = MemoryTraceStore() if self.tracing else None
+        self.store = MemoryTraceStore(live=self.live) if self.tracing else None
         sockets = self._bind_all()
-        self.urls = {p: f"http://127.0.0.1:{s.getsockname()[1]}" for p, s in sockets.items()}
-        for party in (AUTHORIZATION_SERVER, RESOURCE_SERVER, CLIENT, ATTACKER):
+        self.urls = self._urls(sockets)
+        for party in self._start_order():
             app = build_app(party, self.urls, self.store, self.options)
             self._apps.append(app)
-            server = ServerThread(app, sockets[party], party)
+            threads = CONSOLE_THREADS if party == CONSOLE else THREADS
+            server = ServerThread(app, sockets[party], party, threads)
             server.start()
             self._threads.append(server)
 
     def _start_processes(self) -> None:
         trace_path = str(self._workdir / "trace.sqlite") if self.tracing else None
-        self.store = TraceStore(trace_path) if trace_path else None
+        self.store = TraceStore(trace_path, live=self.live) if trace_path else None
         sockets = self._bind_all()
-        self.urls = {p: f"http://127.0.0.1:{s.getsockname()[1]}" for p, s in sockets.items()}
+        self.urls = self._urls(sockets)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        for party in (AUTHORIZATION_SERVER, RESOURCE_SERVER, CLIENT, ATTACKER):
+        for party in self._start_order():
             sock = sockets[party]
             config = {
                 "fd": sock.fileno(),  # the child serves on the socket bound here
                 "urls": self.urls,
                 "trace_path": trace_path,
+                "live": self.live,
                 "options": self.options,
             }
             process = subprocess.Popen(
@@ -278,6 +309,16 @@ class Simulation:
             )
             pump.start()
             self._pumps.append(pump)
+
+    def _start_order(self) -> list[str]:
+        order = [AUTHORIZATION_SERVER, RESOURCE_SERVER, CLIENT, ATTACKER]
+        return [*order, CONSOLE] if self.console else order
+
+    def _urls(self, sockets: dict[str, socket.socket]) -> dict[str, str]:
+        """Every app's URL (and the console's options, which need to know them)."""
+        urls = {p: f"http://127.0.0.1:{s.getsockname()[1]}" for p, s in sockets.items()}
+        self.options["console"] = {"PAUSE": self.pause, "MODE": self.mode}
+        return urls
 
     def _pump(self, party: str, process: subprocess.Popen) -> None:
         tail = self._tails.setdefault(party, collections.deque(maxlen=3))
@@ -304,7 +345,7 @@ class Simulation:
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + HEALTH_TIMEOUT
-        pending = list(ALL_APPS)
+        pending = list(self.apps)
         with requests.Session() as http:
             while pending:
                 party = pending[0]

@@ -26,17 +26,18 @@ def _exit_when_orphaned() -> None:
 def main(argv: list[str]) -> int:
     party, config = argv[0], json.loads(argv[1])
     from sim.runtime.manager import build_app  # noqa: PLC0415
-    from sim.runtime.servers import serve_forever  # noqa: PLC0415
+    from sim.runtime.servers import CONSOLE_THREADS, THREADS, serve_forever  # noqa: PLC0415
     from sim.tracing import TraceStore  # noqa: PLC0415
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     threading.Thread(target=_exit_when_orphaned, name="orphan-watch", daemon=True).start()
-    store = TraceStore(config["trace_path"]) if config.get("trace_path") else None
+    trace_path = config.get("trace_path")
+    store = TraceStore(trace_path, live=config.get("live", False)) if trace_path else None
     sock = socket.socket(fileno=config["fd"])  # bound and listening, by the manager
     app = build_app(party, config["urls"], store, config["options"])
     print(f"serving on {config['urls'][party]}", flush=True)
     try:
-        serve_forever(app, sock, party)
+        serve_forever(app, sock, party, CONSOLE_THREADS if party == "console" else THREADS)
     except KeyboardInterrupt:
         pass
     return 0

@@ -15,6 +15,8 @@ import threading
 from waitress.server import create_server
 
 THREADS = 6
+#: The console holds one thread per open event stream (one per console tab).
+CONSOLE_THREADS = 16
 
 # Waitress warns on the terminal whenever requests queue up ("Task queue depth is N"):
 # expected when a class runs 50 flows at once, and noise on a projector.
@@ -46,8 +48,8 @@ def bind(port: int, party: str, host: str = "127.0.0.1") -> socket.socket:
 class ServerThread:
     """One app served by waitress in a daemon thread."""
 
-    def __init__(self, app, sock: socket.socket, name: str) -> None:
-        self.server = create_server(app, sockets=[sock], threads=THREADS, ident=name)
+    def __init__(self, app, sock: socket.socket, name: str, threads: int = THREADS) -> None:
+        self.server = create_server(app, sockets=[sock], threads=threads, ident=name)
         self.thread = threading.Thread(target=self.server.run, name=f"sim-{name}", daemon=True)
 
     def start(self) -> None:
@@ -69,6 +71,6 @@ class ServerThread:
         self.thread.join(timeout=2)
 
 
-def serve_forever(app, sock: socket.socket, name: str) -> None:
+def serve_forever(app, sock: socket.socket, name: str, threads: int = THREADS) -> None:
     """Process mode: serve in the foreground until the process is told to stop."""
-    create_server(app, sockets=[sock], threads=THREADS, ident=name).run()
+    create_server(app, sockets=[sock], threads=threads, ident=name).run()

@@ -53,6 +53,8 @@ def fetch_trace(url: str, flow: str | None = None) -> Trace:
         response = requests.get(url.rstrip("/") + "/trace", params={"flow": flow or ""}, timeout=5)
     except requests.RequestException:
         raise TraceFileError(f"nothing answers at {url}: is `oauth-sim up` running?") from None
+    if response.status_code == 404 and flow:
+        raise TraceFileError(f"no flow {flow!r} at {url} (see `oauth-sim trace --url {url}`)")
     if response.status_code != 200:
         raise TraceFileError(f"{url}/trace answered {response.status_code}")
     try:

@@ -5,6 +5,9 @@ It sits in front of every app (authorization server, resource server, client, at
 every exchange between parties is seen by its receiver. It buffers the request body (the app
 still reads all of it), keeps the first few KB of the response, and records when the server
 closes the response, timed from the first byte of the request handling.
+
+In live mode (`store.live`, set by `oauth-sim up`), a request without a flow header comes
+from a real browser, and `sim.tracing.live` finds the login attempt it belongs to.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from sim.parties import EXCHANGE_HEADER, FLOW_HEADER, PARENT_HEADER, PARTY_HEADER, USER_AGENT
+from sim.tracing import live
 from sim.tracing import values as V
 from sim.tracing.context import current_exchange, current_flow
 from sim.tracing.kinds import classify
@@ -24,6 +28,8 @@ from sim.tracing.store import TraceStore
 BODY_LIMIT = 4096
 #: Plumbing that is not part of any protocol exchange.
 UNTRACED_PREFIXES = ("/healthz", "/trace", "/static/", "/favicon.ico")
+#: The classroom console reads (e.g. the JWKS) without being part of any flow.
+WATCHER = "console"
 DROPPED_HEADERS = {
     h.lower() for h in (PARTY_HEADER, FLOW_HEADER, EXCHANGE_HEADER, PARENT_HEADER, "Connection")
 }
@@ -47,6 +53,10 @@ def _request_headers(environ: dict[str, Any]) -> dict[str, str]:
                 headers[name] = value
     if environ.get("CONTENT_TYPE"):
         headers["Content-Type"] = environ["CONTENT_TYPE"]
+    if live.COOKIE in headers.get("Cookie", ""):
+        headers["Cookie"] = live.strip_cookie(headers["Cookie"])
+        if not headers["Cookie"]:
+            del headers["Cookie"]
     return headers
 
 
@@ -64,12 +74,23 @@ class TracingMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if self.store is None or path.startswith(UNTRACED_PREFIXES):
+        if (
+            self.store is None
+            or path.startswith(UNTRACED_PREFIXES)
+            or environ.get(PARTY_KEY) == WATCHER
+        ):
             return self.app(environ, start_response)
         start_ns = time.time_ns()
         started = time.perf_counter()
         body = self._buffer_body(environ)
-        flow = environ.get(FLOW_KEY) or "live"
+        flow = environ.get(FLOW_KEY)
+        resolution = None
+        if not flow:
+            if getattr(self.store, "live", False):
+                resolution = live.resolve(environ, self.party, self.store, body)
+                flow = resolution.flow
+            else:
+                flow = live.DEFAULT_FLOW
         exchange = environ.get(EXCHANGE_KEY) or uuid.uuid4().hex
         environ[EXCHANGE_KEY] = exchange
         self.store.begin(exchange, flow, start_ns)
@@ -77,7 +98,9 @@ class TracingMiddleware:
 
         def recording_start_response(status, headers, exc_info=None):
             captured["status"] = status
-            captured["headers"] = headers
+            captured["headers"] = list(headers)
+            if resolution is not None:
+                headers = self._flow_cookie(resolution, status, path, headers)
             return start_response(status, headers, exc_info)
 
         token = current_flow.set(flow)
@@ -92,6 +115,17 @@ class TracingMiddleware:
             self._record(environ, body, captured, b"".join(chunks), flow, start_ns, started)
 
         return _ClosingIterable(result, finish)
+
+    def _flow_cookie(self, resolution, status, path, headers):
+        """Hand the browser its flow cookie at a flow's start; take it back at its end."""
+        code = int(str(status).split(" ", 1)[0])
+        if live.ends_flow(self.party, resolution, code, path):
+            if resolution.via == "cookie":
+                return [*headers, ("Set-Cookie", live.clear_cookie())]
+            return headers
+        if resolution.set_cookie:
+            return [*headers, ("Set-Cookie", resolution.set_cookie)]
+        return headers
 
     @staticmethod
     def _buffer_body(environ: dict[str, Any]) -> bytes:
@@ -148,6 +182,8 @@ class TracingMiddleware:
             "values": V.interesting(pairs),
         }
         self.store.record(record["exchange"], flow, start_ns, record)
+        if getattr(self.store, "live", False):
+            live.link(self.store, flow, record, environ.get("HTTP_ORIGIN"))
 
 
 class _ClosingIterable:

@@ -4,6 +4,10 @@ Threads mode uses one in-memory database; process mode (`oauth-sim up`) gives ev
 the same file in WAL mode, so events from separate processes reach one store. Each exchange
 is one row keyed by its exchange id: the receiver's record and the sender's timing upsert
 into the same row in either order, so an exchange is stored exactly once.
+
+Live mode (`live = True`, set by `oauth-sim up`) adds what watching a real browser needs:
+`link`/`linked` tie codes and tokens to the flow that issued them (`sim.tracing.live`), and
+`changes` is a feed of recorded exchanges for the classroom console to follow.
 """
 
 from __future__ import annotations
@@ -27,14 +31,24 @@ CREATE TABLE IF NOT EXISTS flow_options (
     flow TEXT PRIMARY KEY,
     options TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS links (
+    value TEXT PRIMARY KEY,
+    flow TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    exchange TEXT NOT NULL,
+    flow TEXT NOT NULL
+);
 """
 
 
 class TraceStore:
     """Thread-safe store of raw exchange records (dicts), grouped by flow id."""
 
-    def __init__(self, path: str = ":memory:") -> None:
+    def __init__(self, path: str = ":memory:", live: bool = False) -> None:
         self.path = path
+        self.live = live
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         if path != ":memory:":
@@ -76,6 +90,10 @@ class TraceStore:
                 "start_ns=excluded.start_ns, data=excluded.data",
                 (exchange, flow, start_ns, json.dumps(data)),
             )
+            if self.live:
+                self._conn.execute(
+                    "INSERT INTO log (exchange, flow) VALUES (?, ?)", (exchange, flow)
+                )
 
     def record_sender(self, exchange: str, duration_ms: float) -> None:
         """The sender's timing of the same exchange (round trip as the sender saw it)."""
@@ -133,10 +151,45 @@ class TraceStore:
         with self._lock:
             self._conn.execute("DELETE FROM exchanges")
             self._conn.execute("DELETE FROM flow_options")
+            self._conn.execute("DELETE FROM links")
+            self._conn.execute("DELETE FROM log")
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    # -- live mode -------------------------------------------------------------------
+    def link(self, value: str, flow: str) -> None:
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO links (value, flow) VALUES (?, ?)", (value, flow)
+            )
+
+    def linked(self, value: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT flow FROM links WHERE value = ?", (value,)).fetchone()
+        return row[0] if row else None
+
+    def changes(self, after: int, timeout: float = 0.0) -> tuple[int, list[str]]:
+        """Exchanges recorded after cursor `after`: (new cursor, their flows in order).
+        Waits up to `timeout` seconds for one (polling: other processes write the file)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                rows = self._conn.execute(
+                    "SELECT id, flow FROM log WHERE id > ? ORDER BY id", (after,)
+                ).fetchall()
+            if rows or time.monotonic() >= deadline:
+                break
+            time.sleep(0.04)
+        if not rows:
+            return after, []
+        return rows[-1][0], [flow for _, flow in rows]
+
+    def cursor(self) -> int:
+        with self._lock:
+            row = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM log").fetchone()
+        return row[0]
 
 
 class MemoryTraceStore:
@@ -144,9 +197,13 @@ class MemoryTraceStore:
     on the request path, which is most of what tracing costs per exchange. Rows are indexed
     by flow, so a flow's reads do not slow down as other flows accumulate."""
 
-    def __init__(self) -> None:
+    def __init__(self, live: bool = False) -> None:
         self.path = ":memory:"
+        self.live = live
         self._changed = threading.Condition()
+        self._links: dict[str, str] = {}
+        self._log: list[str] = []
+        self._log_start = 0
         self._rows: dict[str, dict[str, Any]] = {}
         self._by_flow: dict[str, list[dict[str, Any]]] = {}
         self._options: dict[str, dict[str, Any]] = {}
@@ -169,6 +226,8 @@ class MemoryTraceStore:
         with self._changed:
             row = self._row(exchange, flow)
             row["start_ns"], row["data"] = start_ns, data
+            if self.live:
+                self._log.append(flow)
             self._changed.notify_all()
 
     def record_sender(self, exchange: str, duration_ms: float) -> None:
@@ -214,6 +273,31 @@ class MemoryTraceStore:
             self._rows.clear()
             self._by_flow.clear()
             self._options.clear()
+            self._links.clear()
+            self._log_start += len(self._log)
+            self._log.clear()
 
     def close(self) -> None:
         self.clear()
+
+    # -- live mode -------------------------------------------------------------------
+    def link(self, value: str, flow: str) -> None:
+        with self._changed:
+            self._links[value] = flow
+
+    def linked(self, value: str) -> str | None:
+        return self._links.get(value)
+
+    def cursor(self) -> int:
+        with self._changed:
+            return self._log_start + len(self._log)
+
+    def changes(self, after: int, timeout: float = 0.0) -> tuple[int, list[str]]:
+        """Exchanges recorded after cursor `after`: (new cursor, their flows in order),
+        waiting up to `timeout` seconds for one."""
+        with self._changed:
+            end = lambda: self._log_start + len(self._log)  # noqa: E731
+            if end() <= after and timeout > 0:
+                self._changed.wait_for(lambda: end() > after, timeout)
+            start = max(after - self._log_start, 0)
+            return end(), self._log[start:]

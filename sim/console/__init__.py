@@ -1,0 +1,47 @@
+"""The classroom console: a small Flask app (port base+4, 127.0.0.1 only) that draws the
+newest flow as it happens, steps through it, inspects each message and exports it.
+
+It reads the trace store the parties write; it is not a party and never takes part in a
+flow. `sim.console.pause` is the one piece that wraps the parties' apps (pause mode).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from sim.console.api import bp as api_bp
+from sim.console.pages import bp as pages_bp
+from sim.console.settings import put_settings
+
+DEFAULTS: dict[str, Any] = {
+    "URLS": {},
+    "TRACE_STORE": None,
+    "PAUSE": False,
+    "MODE": "threads",
+}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.update(config or {})
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(api_bp)
+    if app.config["PAUSE"] and app.config["TRACE_STORE"] is not None:
+        put_settings(app.config["TRACE_STORE"], pause=True)
+    app.after_request(_headers)
+    return app
+
+
+def _headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if response.mimetype == "text/html":
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

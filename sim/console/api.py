@@ -1,0 +1,186 @@
+"""The console's JSON API and its event stream.
+
+GET  /api/flows                       flows, newest first, named by user and client
+GET  /api/flows/<flow>                the flow's steps (note, RFC, what to point at)
+GET  /api/flows/<flow>/steps/<seq>    one message inspected (raw, JWT verified, PKCE)
+GET  /api/flows/<flow>/export/<fmt>   svg, png, mermaid, plantuml or json, for slides
+GET  /api/stream                      server-sent events: which flow just changed
+POST /api/clear                       forget every recorded flow
+POST /api/reset                       log everyone out everywhere (every app's sessions)
+GET|POST /api/pause                   pause mode: stop every browser redirect at a page
+
+Bad input (a malformed id, an unknown flow, step, format or scenario) is a 4xx with a JSON
+`{"error", "error_description"}`; nothing a request carries is ever echoed into HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import requests
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from sim.console import flows as F
+from sim.console.inspect import CONSOLE_PARTY, fetch_jwks, inspect
+from sim.console.settings import get_settings, put_settings
+
+bp = Blueprint("console_api", __name__, url_prefix="/api")
+
+EXPORTS = {
+    "svg": ("image/svg+xml", "svg"),
+    "png": ("image/png", "png"),
+    "mermaid": ("text/plain", "mmd"),
+    "plantuml": ("text/plain", "puml"),
+    "json": ("application/json", "json"),
+}
+#: How long one stream request waits for a change before sending a keep-alive comment.
+KEEPALIVE = 15.0
+
+
+def store():
+    return current_app.config["TRACE_STORE"]
+
+
+@bp.errorhandler(F.BadRequest)
+def bad_request(error: F.BadRequest):
+    return jsonify({"error": error.code, "error_description": str(error)}), error.status
+
+
+def _require_store():
+    if store() is None:
+        raise F.BadRequest("tracing is off", 404, "tracing_off")
+    return store()
+
+
+def _same_origin_post() -> None:
+    """State-changing calls come from the console page's own script: a custom header that
+    a form on another site cannot send without a CORS preflight this app never allows."""
+    if request.headers.get("X-Console") != "1":
+        raise F.BadRequest("send the X-Console: 1 header", 403, "forbidden")
+
+
+@bp.get("/flows")
+def flow_list():
+    return jsonify({"flows": F.summaries(_require_store())})
+
+
+@bp.get("/flows/<flow>")
+def flow(flow: str):
+    trace_store = _require_store()
+    return jsonify(F.flow_steps(trace_store, F.check_flow(trace_store, flow)))
+
+
+@bp.get("/flows/<flow>/steps/<seq>")
+def step_detail(flow: str, seq: str):
+    trace, event = F.event_at(_require_store(), flow, seq)
+    issuer = current_app.config["URLS"].get("authorization-server", "")
+    jwks = fetch_jwks(issuer) if event.jwts else None
+    return jsonify(inspect(trace, event, jwks))
+
+
+@bp.get("/flows/<flow>/export/<fmt>")
+def export(flow: str, fmt: str):
+    if fmt not in EXPORTS:
+        raise F.BadRequest(f"format must be one of {', '.join(EXPORTS)}", 404, "unknown_format")
+    trace_store = _require_store()
+    trace = F.flow_trace(trace_store, F.check_flow(trace_store, flow))
+    mimetype, suffix = EXPORTS[fmt]
+    if fmt == "json":
+        body: str | bytes = json.dumps({"flow": flow, "events": trace.to_dicts()}, indent=2)
+    elif fmt == "svg":
+        body = trace.to_svg()
+    elif fmt == "png":
+        body = _png(trace)
+    elif fmt == "mermaid":
+        body = trace.to_mermaid()
+    else:
+        body = trace.to_plantuml()
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{flow}.{suffix}"'
+    return response
+
+
+def _png(trace) -> bytes:
+    import os  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "flow.png")
+        trace.to_png(path)
+        with open(path, "rb") as handle:
+            return handle.read()
+
+
+@bp.get("/stream")
+def stream():
+    """Server-sent events: `{"flows": [...], "cursor": N}` each time exchanges are
+    recorded, so the page fetches the flows that changed (and nothing when none did)."""
+    trace_store = _require_store()
+    try:
+        cursor = int(request.headers.get("Last-Event-ID") or trace_store.cursor())
+    except ValueError:
+        cursor = trace_store.cursor()
+
+    def events(cursor: int) -> Iterator[str]:
+        yield "retry: 1000\n\n"
+        while True:
+            cursor, changed = trace_store.changes(cursor, timeout=KEEPALIVE)
+            if changed:
+                flows = list(dict.fromkeys(changed))
+                yield f"id: {cursor}\ndata: {json.dumps({'flows': flows})}\n\n"
+            else:
+                yield ": keep-alive\n\n"
+
+    response = Response(events(cursor), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+@bp.post("/clear")
+def clear():
+    _same_origin_post()
+    _require_store().clear()
+    return jsonify({"cleared": True})
+
+
+@bp.post("/reset")
+def reset():
+    """Every app forgets every session (each rotates its session key) and the client its
+    tokens: every browser is logged out everywhere."""
+    _same_origin_post()
+    urls = current_app.config["URLS"]
+    done = {}
+    with requests.Session() as http:
+        http.trust_env = False
+        http.headers["X-Sim-Party"] = CONSOLE_PARTY
+        for party in ("client", "authorization-server"):
+            try:
+                answer = http.post(urls[party] + "/sim/reset", timeout=5)
+                done[party] = answer.status_code == 200
+            except (requests.RequestException, KeyError):
+                done[party] = False
+    return jsonify({"reset": done}), 200 if all(done.values()) else 502
+
+
+@bp.route("/pause", methods=["GET", "POST"])
+def pause():
+    trace_store = _require_store()
+    if request.method == "POST":
+        _same_origin_post()
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict) or not isinstance(data.get("on"), bool):
+            raise F.BadRequest('send {"on": true} or {"on": false}')
+        put_settings(trace_store, pause=data["on"])
+    return jsonify({"on": bool(get_settings(trace_store).get("pause"))})
+
+
+@bp.app_errorhandler(404)
+def not_found(_error):
+    return jsonify({"error": "not_found", "error_description": "no such page"}), 404
+
+
+@bp.app_errorhandler(405)
+def not_allowed(_error):
+    return jsonify({"error": "method_not_allowed", "error_description": "wrong method"}), 405

@@ -1,0 +1,317 @@
+// The classroom console: follows the newest flow over server-sent events, draws its
+// sequence diagram message by message, steps through it, inspects each message.
+// Everything that came over the wire is put on the page with textContent, never as HTML.
+"use strict";
+
+const ORDER = ["user-agent", "client", "authorization-server", "resource-server", "attacker"];
+const SHORT = { "user-agent": "Browser", "client": "Client", "authorization-server": "Auth server",
+                "resource-server": "Resource server", "attacker": "Attacker" };
+const SVGNS = "http://www.w3.org/2000/svg";
+const $ = (id) => document.getElementById(id);
+
+const state = { flows: [], flow: null, steps: [], newest: "", selected: 0, follow: true };
+
+function el(tag, attrs = {}, text = null) {
+  const node = tag.startsWith("svg:") ? document.createElementNS(SVGNS, tag.slice(4))
+                                      : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
+async function getJSON(url) {
+  const response = await fetch(url, { cache: "no-store" });
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  return response.json();
+}
+
+async function post(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "X-Console": "1", "Content-Type": "application/json" },
+    body: JSON.stringify(body || {}),
+  });
+  return { ok: response.ok, body: await response.json().catch(() => ({})) };
+}
+
+function elide(text, size) {
+  return text.length > size ? text.slice(0, size - 1) + "…" : text;
+}
+
+function pathOnly(path) {
+  const q = path.indexOf("?");
+  return q < 0 ? path : path.slice(0, q) + "?…";
+}
+
+// -- flows --------------------------------------------------------------------------
+async function loadFlows() {
+  const data = await getJSON("/api/flows");
+  state.flows = data.flows;
+  const select = $("flow-select");
+  select.replaceChildren();
+  for (const flow of state.flows) {
+    const option = el("option", { value: flow.id }, `${flow.label} · ${flow.events} msgs`);
+    select.append(option);
+  }
+  if (state.follow && state.flows.length) {
+    const newest = state.flows.find((f) => f.kind !== "browsing") || state.flows[0];
+    if (newest.id !== state.flow) {
+      state.flow = newest.id;
+      state.selected = 0;
+    }
+  }
+  if (state.flow) select.value = state.flow;
+  $("empty").hidden = state.flows.length > 0;
+}
+
+async function loadFlow(followNewest) {
+  if (!state.flow) return render();
+  let data;
+  try {
+    data = await getJSON(`/api/flows/${encodeURIComponent(state.flow)}`);
+  } catch (error) {
+    state.flow = null;
+    state.steps = [];
+    return render();
+  }
+  const grew = data.events.length !== state.steps.length;
+  state.steps = data.events;
+  state.newest = data.newest;
+  if (followNewest || !state.selected) {
+    const index = state.steps.findIndex((s) => s.exchange === state.newest);
+    state.selected = index >= 0 ? index + 1 : state.steps.length;
+  }
+  render();
+  if (grew || followNewest) showStep();
+}
+
+// -- the diagram ----------------------------------------------------------------------
+function render() {
+  drawDiagram();
+  listMessages();
+  for (const a of document.querySelectorAll("#exports a")) {
+    if (state.flow) {
+      a.href = `/api/flows/${encodeURIComponent(state.flow)}/export/${a.dataset.format}`;
+      a.setAttribute("download", "");
+    } else {
+      a.removeAttribute("href");
+    }
+  }
+}
+
+function drawDiagram() {
+  const box = $("diagram");
+  box.replaceChildren();
+  if (!state.steps.length) return;
+  const present = new Set(state.steps.flatMap((s) => [s.from, s.to]));
+  const parties = ORDER.filter((p) => present.has(p));
+  const width = Math.max(box.clientWidth || 700, 480);
+  const margin = 8, colW = (width - 2 * margin) / parties.length;
+  const top = 44, rowH = 50;
+  const height = top + 20 + state.steps.length * rowH;
+  const svg = el("svg:svg", { width, height, viewBox: `0 0 ${width} ${height}`,
+                              role: "img", "aria-label": "Sequence diagram of the flow" });
+  const x = (p) => margin + (parties.indexOf(p) + 0.5) * colW;
+  const defs = el("svg:defs");
+  for (const [id, colour] of [["arrow", "#111"], ["arrow-red", "#b00020"]]) {
+    const marker = el("svg:marker", { id, viewBox: "0 0 10 10", refX: 10, refY: 5,
+      markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" });
+    marker.append(el("svg:path", { d: "M0,0 L10,5 L0,10 z", fill: colour }));
+    defs.append(marker);
+  }
+  svg.append(defs);
+  parties.forEach((p) => {
+    svg.append(el("svg:line", { class: "lifeline", x1: x(p), x2: x(p), y1: top, y2: height }));
+    const w = Math.min(colW - 8, 170);
+    svg.append(el("svg:rect", { class: `party-box ${p}`, x: x(p) - w / 2, y: 4, width: w,
+                                height: 34, rx: 5 }));
+    svg.append(el("svg:text", { class: "party-name", x: x(p), y: 27, "text-anchor": "middle" },
+                  SHORT[p] || p));
+  });
+  state.steps.forEach((s, i) => {
+    const y = top + 20 + i * rowH + rowH * 0.62;
+    const classes = ["msg", s.kind];
+    if (s.from === "attacker" || s.to === "attacker") classes.push("attacker");
+    if (s.exchange === state.newest) classes.push("newest");
+    if (i + 1 === state.selected) classes.push("selected");
+    const g = el("svg:g", { class: classes.join(" "), tabindex: -1, "data-seq": s.seq });
+    g.append(el("svg:rect", { class: "band", x: 0, y: y - rowH * 0.62, width, height: rowH }));
+    const x1 = x(s.from), x2 = x(s.to);
+    const red = classes.includes("attacker");
+    g.append(el("svg:line", { x1, x2, y1: y, y2: y, "marker-end": `url(#${red ? "arrow-red" : "arrow"})` }));
+    const mid = (x1 + x2) / 2, span = Math.abs(x2 - x1);
+    const label = `${s.seq}. ${s.method} ${pathOnly(s.path)}`;
+    g.append(el("svg:text", { x: mid, y: y - 7, "text-anchor": "middle" },
+                elide(label, Math.max(12, Math.floor(span / 9)))));
+    const right = x2 > x1;
+    g.append(el("svg:text", { class: "status", x: right ? x2 - 4 : x2 + 4, y: y + 18,
+                              "text-anchor": right ? "end" : "start" }, String(s.status)));
+    const title = el("svg:title", {}, `${s.seq}. ${s.from} → ${s.to}: ${s.method} ${s.path} (${s.status})`);
+    g.append(title);
+    g.addEventListener("click", () => select(i + 1));
+    svg.append(g);
+  });
+  box.append(svg);
+}
+
+function listMessages() {
+  const list = $("messages");
+  list.replaceChildren();
+  state.steps.forEach((s, i) => {
+    const item = el("li", { "data-seq": s.seq },
+      `${s.from} → ${s.to}: ${s.method} ${s.path.split("?")[0]} — ${s.status}`);
+    if (s.exchange === state.newest) item.classList.add("newest");
+    if (i + 1 === state.selected) item.classList.add("selected");
+    item.addEventListener("click", () => select(i + 1));
+    list.append(item);
+  });
+}
+
+// -- step through and inspect -------------------------------------------------------------
+function select(index) {
+  if (!state.steps.length) return;
+  state.selected = Math.min(Math.max(index, 1), state.steps.length);
+  state.follow = false;
+  $("follow").checked = false;
+  render();
+  showStep();
+}
+
+function showStep() {
+  const s = state.steps[state.selected - 1];
+  if (!s) {
+    $("step-title").textContent = "Step –";
+    for (const id of ["step-line", "note", "rfc"]) $(id).textContent = "";
+    $("point-at").replaceChildren();
+    $("inspect").replaceChildren();
+    return;
+  }
+  $("step-title").textContent = `Step ${s.seq} of ${state.steps.length}`;
+  $("step-line").textContent = `${s.from} → ${s.to}: ${s.method} ${s.path} → ${s.status}`;
+  $("note").textContent = s.note || "";
+  $("rfc").textContent = s.rfc ? `${s.rfc}${s.rfc_title ? " " + s.rfc_title : ""}` : "";
+  const points = $("point-at");
+  points.replaceChildren();
+  for (const p of s.point_at) points.append(el("li", {}, `Point at ${p.text} (${p.rfc})`));
+  inspectStep(s.seq);
+}
+
+function table(rows) {
+  const t = el("table");
+  for (const row of rows) {
+    const tr = el("tr");
+    tr.append(el("td", {}, row.name));
+    const td = el("td");
+    const value = el("span", row.secret ? { class: "secret" } : {}, row.value);
+    td.append(value);
+    if (row.secret) td.append(el("span", { class: "secret-tag" }, "secret"));
+    tr.append(td);
+    t.append(tr);
+  }
+  return t;
+}
+
+async function inspectStep(seq) {
+  const box = $("inspect");
+  const flow = state.flow;
+  let d;
+  try {
+    d = await getJSON(`/api/flows/${encodeURIComponent(flow)}/steps/${seq}`);
+  } catch (error) {
+    box.replaceChildren(el("p", {}, String(error.message)));
+    return;
+  }
+  if (flow !== state.flow || state.steps[state.selected - 1]?.seq !== seq) return;
+  const parts = [el("h3", {}, "Request"),
+    el("pre", { class: "request-line" }, `${d.request.method} ${d.request.url}`)];
+  if (d.request.query.length) parts.push(el("p", {}, "Query parameters"), table(d.request.query));
+  parts.push(el("p", {}, "Headers"), table(d.request.headers));
+  if (d.request.form.length) parts.push(el("p", {}, "Form body"), table(d.request.form));
+  else if (d.request.body) parts.push(el("pre", {}, d.request.body));
+  parts.push(el("h3", {}, `Response ${d.response.status}`));
+  if (d.response.location) {
+    parts.push(el("pre", {}, `Location: ${d.response.location}`));
+    if (d.response.location_params.length) parts.push(table(d.response.location_params));
+  }
+  parts.push(el("p", {}, "Headers"), table(d.response.headers));
+  if (d.response.body) parts.push(el("pre", { class: "response-body" }, d.response.body));
+  if (d.pkce) {
+    const p = d.pkce;
+    parts.push(el("h3", {}, "PKCE, checked with the actual values"));
+    parts.push(table([
+      { name: "code_verifier", value: p.code_verifier, secret: true },
+      { name: "SHA-256 (hex)", value: p.sha256_hex },
+      { name: "base64url", value: p.base64url },
+      { name: "code_challenge sent", value: p.code_challenge_sent || "(none in this flow)" },
+    ]));
+    const ok = p.matches === true;
+    parts.push(el("p", { class: ok ? "ok" : "bad" },
+      ok ? "equal: the same party sent both (RFC 7636 §4.6)" : "not equal, or no challenge sent"));
+  }
+  for (const [name, token] of Object.entries(d.jwt)) {
+    parts.push(el("h3", {}, `${name}: a JWT`));
+    parts.push(el("p", { class: "label" }, d.jwt_label));
+    parts.push(el("pre", { class: "jwt" }, JSON.stringify({ header: token.header, claims: token.claims }, null, 2)));
+    const valid = String(token.signature).startsWith("valid");
+    parts.push(el("p", { class: valid ? "ok jwt-signature" : "bad jwt-signature" }, `Signature: ${token.signature}`));
+  }
+  box.replaceChildren(...parts);
+}
+
+// -- live updates ---------------------------------------------------------------------------
+function connect() {
+  const source = new EventSource("/api/stream");
+  source.onopen = () => { $("live-status").textContent = "live"; };
+  source.onerror = () => { $("live-status").textContent = "reconnecting…"; };
+  source.onmessage = async (message) => {
+    const data = JSON.parse(message.data);
+    await loadFlows();
+    if (data.flows.includes(state.flow)) await loadFlow(state.follow);
+    else if (state.follow) await loadFlow(true);
+  };
+}
+
+// -- controls -------------------------------------------------------------------------------
+$("flow-select").addEventListener("change", async (e) => {
+  state.flow = e.target.value;
+  state.follow = false;
+  $("follow").checked = false;
+  state.selected = 0;
+  state.steps = [];
+  await loadFlow(false);
+});
+$("follow").addEventListener("change", async (e) => {
+  state.follow = e.target.checked;
+  if (state.follow) { await loadFlows(); await loadFlow(true); }
+});
+$("prev").addEventListener("click", () => select(state.selected - 1));
+$("next").addEventListener("click", () => select(state.selected + 1));
+document.addEventListener("keydown", (e) => {
+  if (["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement?.tagName)) return;
+  if (e.key === "ArrowLeft" || e.key === "ArrowUp") { select(state.selected - 1); e.preventDefault(); }
+  if (e.key === "ArrowRight" || e.key === "ArrowDown") { select(state.selected + 1); e.preventDefault(); }
+});
+$("clear").addEventListener("click", async () => {
+  await post("/api/clear");
+  state.flow = null; state.steps = []; state.follow = true; $("follow").checked = true;
+  await loadFlows(); render(); showStep();
+});
+$("reset").addEventListener("click", async () => {
+  const answer = await post("/api/reset");
+  $("live-status").textContent = answer.ok ? "everyone logged out" : "reset failed";
+});
+$("pause").addEventListener("change", async (e) => {
+  const answer = await post("/api/pause", { on: e.target.checked });
+  e.target.checked = !!answer.body.on;
+});
+window.addEventListener("resize", () => drawDiagram());
+
+(async function start() {
+  try {
+    $("pause").checked = !!(await getJSON("/api/pause")).on;
+  } catch (_) { /* tracing off */ }
+  await loadFlows();
+  await loadFlow(true);
+  connect();
+  if (window.consoleAttacks) window.consoleAttacks();
+})();

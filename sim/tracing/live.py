@@ -1,0 +1,151 @@
+"""Live flows: which login attempt a real browser's request belongs to.
+
+A scripted browser names its flow in a header on every request. A real browser (a student
+clicking through `oauth-sim up`) sends no such header, so in live mode the flow is found in
+this order:
+
+1. The client starting a login (`/login`, the SPA at `/spa`) or an action (`/refresh`,
+   `/logout`, `/photos`) starts a new flow and hands the browser a `sim_flow` cookie.
+   Browsers send cookies of one host to every port of it, so the same cookie reaches the
+   authorization server (127.0.0.1:9001) during login and consent.
+2. The cookie, while the flow lasts: the client's first page that is not a redirect ends
+   the flow (the cookie is cleared with it).
+3. A value the flow issued: a code or token (the SPA's token request and API calls are
+   cross-origin `fetch`es, which carry no cookie; the victim's browser delivering an
+   attacker's code joins the flow that issued that code).
+4. A CORS preflight has no value: it joins the flow last seen from its `Origin`
+   (a simplification: two SPAs of one origin logging in at the same instant may swap
+   their preflights).
+Anything else is browsing outside a login and lands in the flow `live`.
+
+The cookie is plumbing of the trace, not of the protocol: it is left out of the recorded
+request and response headers.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from http.cookies import SimpleCookie
+from typing import Any
+
+from sim.parties import CLIENT
+from sim.tracing import values as V
+
+COOKIE = "sim_flow"
+DEFAULT_FLOW = "live"
+#: Paths of the client that start a flow, with the flow's name prefix.
+STARTS = {
+    ("GET", "/login"): "login",
+    ("GET", "/spa"): "spa",
+    ("POST", "/refresh"): "refresh",
+    ("POST", "/logout"): "logout",
+    ("POST", "/photos"): "photos",
+}
+#: Values that tie a later request to the flow that issued them.
+LINKED_NAMES = ("code", "access_token", "refresh_token")
+FLOW_ID = re.compile(r"^[a-z][a-z0-9-]{0,40}-[0-9a-f]{12}$")
+
+
+def valid_flow_id(flow: str) -> bool:
+    """A flow id as the simulator makes them (so a cookie or URL cannot inject markup)."""
+    return bool(FLOW_ID.match(flow)) or flow == DEFAULT_FLOW
+
+
+def new_flow_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def cookie_flow(environ: dict[str, Any]) -> str | None:
+    raw = environ.get("HTTP_COOKIE", "")
+    if COOKIE not in raw:
+        return None
+    try:
+        morsel = SimpleCookie(raw).get(COOKIE)
+    except Exception:  # noqa: BLE001  (http.cookies raises CookieError and others)
+        return None
+    if morsel is None or not FLOW_ID.match(morsel.value):
+        return None
+    return morsel.value
+
+
+def strip_cookie(header: str) -> str:
+    """The Cookie header without our own `sim_flow` (tracing plumbing)."""
+    parts = [p for p in header.split(";") if p.strip().split("=", 1)[0] != COOKIE]
+    return ";".join(parts).strip()
+
+
+def request_values(environ: dict[str, Any], body: bytes) -> list[tuple[str, str]]:
+    query = environ.get("QUERY_STRING", "")
+    pairs = V.from_url("?" + query) if query else []
+    pairs += V.from_authorization(environ.get("HTTP_AUTHORIZATION"))
+    if body:
+        text = body[:4096].decode("utf-8", errors="replace")
+        pairs += V.from_body(text, environ.get("CONTENT_TYPE", ""))
+    return pairs
+
+
+class Resolution:
+    """The flow of one request, and whether to set or clear the browser's cookie."""
+
+    __slots__ = ("flow", "set_cookie", "via")
+
+    def __init__(self, flow: str, via: str, set_cookie: str | None = None) -> None:
+        self.flow, self.via, self.set_cookie = flow, via, set_cookie
+
+
+def resolve(environ: dict[str, Any], party: str, store: Any, body: bytes) -> Resolution:
+    """The flow of a request that carried no flow header (a real browser's)."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    path = environ.get("PATH_INFO", "")
+    if party == CLIENT:
+        prefix = STARTS.get((method, path))
+        if prefix is not None:
+            flow = new_flow_id(prefix)
+            return Resolution(flow, "start", _cookie(flow))
+    flow = cookie_flow(environ)
+    if flow is not None:
+        return Resolution(flow, "cookie")
+    for name, value in request_values(environ, body):
+        if name in LINKED_NAMES:
+            linked = store.linked(value)
+            if linked:
+                return Resolution(linked, "value")
+    origin = environ.get("HTTP_ORIGIN")
+    if origin and method == "OPTIONS":
+        linked = store.linked("origin " + origin)
+        if linked:
+            return Resolution(linked, "origin")
+    return Resolution(DEFAULT_FLOW, "none")
+
+
+def ends_flow(party: str, resolution: Resolution, status: int, path: str) -> bool:
+    """The client's first page that is not a redirect ends a browser's flow (the SPA's
+    start page does not: the login begins when its button is clicked)."""
+    if party != CLIENT or 300 <= status < 400:
+        return False
+    if resolution.via == "start":
+        return path != "/spa"
+    return resolution.via == "cookie"
+
+
+def _cookie(flow: str, clear: bool = False) -> str:
+    if clear:
+        return f"{COOKIE}=; Path=/; Max-Age=0; SameSite=Lax; HttpOnly"
+    return f"{COOKIE}={flow}; Path=/; SameSite=Lax; HttpOnly"
+
+
+def clear_cookie() -> str:
+    return _cookie("", clear=True)
+
+
+def link(store: Any, flow: str, record: dict[str, Any], origin: str | None) -> None:
+    """Remember the codes and tokens this exchange carried, so requests that carry them
+    later without a cookie (cross-origin fetches, a delivered code) join this flow."""
+    if flow == DEFAULT_FLOW:
+        return
+    for name, value in record.get("values", ()):
+        if name in LINKED_NAMES:
+            store.link(value, flow)
+    if origin:
+        store.link("origin " + origin, flow)

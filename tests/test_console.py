@@ -1,0 +1,198 @@
+"""The classroom console over real HTTP: its JSON API (good and bad input), the event
+stream, exports, pause mode at the parties' redirects, and "reset demo"."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+import requests
+
+from sim import Simulation
+from tests.test_live_flows import log_in, real_browser
+
+POST = {"X-Console": "1"}
+
+
+@pytest.fixture(scope="module")
+def classroom():
+    with Simulation(console=True) as simulation:
+        yield simulation
+
+
+@pytest.fixture(scope="module")
+def happy(classroom):
+    return classroom.run("happy-path")
+
+
+def api(classroom, path: str, method: str = "GET", **kwargs) -> requests.Response:
+    return requests.request(method, classroom.urls["console"] + path, timeout=10, **kwargs)
+
+
+def test_flows_are_listed_newest_first_and_named_by_user_and_client(classroom, happy):
+    later = classroom.run("public-client-pkce")
+    flows = api(classroom, "/api/flows").json()["flows"]
+    ids = [f["id"] for f in flows]
+    assert ids.index(later.flow) < ids.index(happy.flow)
+    mine = next(f for f in flows if f["id"] == happy.flow)
+    assert (mine["user"], mine["client"]) == ("alice", "demo-client")
+    assert mine["events"] == len(happy.trace.events)
+
+
+def test_a_flow_lists_every_message_in_order_with_notes(classroom, happy):
+    steps = api(classroom, f"/api/flows/{happy.flow}").json()["events"]
+    assert [(s["method"], s["path"]) for s in steps] == [
+        (e.method, e.path) for e in happy.trace.events
+    ]
+    token = next(s for s in steps if s["path"] == "/token")
+    assert "code_verifier" in token["note"] and token["rfc"]
+    assert {"code", "code_verifier"} <= {p["name"] for p in token["point_at"]}
+
+
+def test_inspecting_the_token_request_verifies_the_jwt_and_shows_pkce(classroom, happy):
+    seq = next(e.seq for e in happy.trace.events if e.path == "/token")
+    detail = api(classroom, f"/api/flows/{happy.flow}/steps/{seq}").json()
+    assert detail["request"]["method"] == "POST"
+    form = {p["name"]: p for p in detail["request"]["form"]}
+    assert form["code_verifier"]["secret"] and form["grant_type"]["value"] == "authorization_code"
+    auth = next(h for h in detail["request"]["headers"] if h["name"] == "Authorization")
+    assert auth["value"].startswith("Basic ") and auth["secret"]
+    access = detail["jwt"]["access_token"]
+    assert access["signature"].startswith("valid") and access["claims"]["client_id"]
+    pkce = detail["pkce"]
+    assert pkce["code_verifier"] == form["code_verifier"]["value"]
+    assert pkce["matches"] is True and pkce["base64url"] == pkce["code_challenge_sent"]
+
+
+def test_a_tampered_jwt_is_reported_invalid(classroom):
+    from sim.console.inspect import fetch_jwks, verify_jwt
+
+    result = classroom.run("client-credentials")
+    token = next(v for e in result.trace for n, v in e.values if n == "access_token")
+    head, body, signature = token.split(".")
+    forged = f"{head}.{body}.{signature[:-4]}AAAA"
+    jwks = fetch_jwks(classroom.authorization_server_url)
+    assert verify_jwt(token, jwks)["signature"].startswith("valid")
+    assert verify_jwt(forged, jwks)["signature"].startswith("INVALID")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "start"),
+    [("svg", b"<"), ("png", b"\x89PNG"), ("mermaid", b"sequenceDiagram"), ("json", b"{")],
+)
+def test_exports(classroom, happy, fmt, start):
+    response = api(classroom, f"/api/flows/{happy.flow}/export/{fmt}")
+    assert response.status_code == 200 and response.content.lstrip().startswith(start)
+    assert happy.flow in response.headers["Content-Disposition"]
+
+
+def test_plantuml_export(classroom, happy):
+    assert "@startuml" in api(classroom, f"/api/flows/{happy.flow}/export/plantuml").text
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/flows/not%20an%20id", 400),
+        ("/api/flows/%3Cscript%3E", 400),
+        ("/api/flows/login-0123456789ab", 404),
+        ("/api/flows/{flow}/steps/x1", 400),
+        ("/api/flows/{flow}/steps/9999", 404),
+        ("/api/flows/{flow}/steps/0", 404),
+        ("/api/flows/{flow}/export/docx", 404),
+        ("/api/nothing", 404),
+    ],
+)
+def test_bad_input_is_a_4xx_json_error(classroom, happy, path, status):
+    response = api(classroom, path.format(flow=happy.flow))
+    assert response.status_code == status
+    body = response.json()
+    assert body["error"] and "<" not in json.dumps(body)
+
+
+@pytest.mark.parametrize("body", [None, "x", {"on": "yes"}, [1]])
+def test_bad_pause_switch_is_a_400(classroom, body):
+    response = api(classroom, "/api/pause", "POST", headers=POST, json=body)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+def test_state_changes_need_the_console_header(classroom):
+    for path in ("/api/clear", "/api/reset", "/api/pause"):
+        response = api(classroom, path, "POST", json={"on": True})
+        assert response.status_code == 403 and response.json()["error"] == "forbidden"
+
+
+def test_the_stream_names_each_flow_as_it_is_recorded(classroom):
+    received: list[dict] = []
+    ready = threading.Event()
+
+    def listen():
+        with api(classroom, "/api/stream", stream=True) as response:
+            ready.set()
+            for line in response.iter_lines():
+                if line.startswith(b"data:"):
+                    received.append(json.loads(line[5:]))
+                    return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    ready.wait(10)
+    result = classroom.run("happy-path")
+    listener.join(30)
+    assert received and received[0]["flows"] == [result.flow]
+
+
+def test_pause_mode_stops_a_real_browser_at_each_redirect(classroom):
+    assert api(classroom, "/api/pause", "POST", headers=POST, json={"on": True}).json()["on"]
+    try:
+        agent = real_browser()
+        page = agent.get(classroom.client_url + "/login")
+        assert page.status_code == 200 and 'id="continue"' in page.text
+        assert classroom.authorization_server_url + "/authorize?" in page.text
+        assert "code_challenge" in page.text and "RFC 7636" in page.text
+        assert "sim_client_session" in page.headers.get("Set-Cookie", "")
+        flow = requests.get(classroom.client_url + "/trace", timeout=5).json()["events"][-1]
+        assert flow["status"] == 302 and flow["url"].endswith("/login")
+        evil = agent.get(
+            classroom.authorization_server_url
+            + "/authorize?response_type=code&client_id=demo-client&scope=profile"
+            "&state=%3Cscript%3Ealert(1)%3C/script%3E&code_challenge_method=S256"
+            "&code_challenge=" + "a" * 43
+        )
+        assert "<script>alert(1)" not in evil.text
+        scripted = classroom.run("happy-path")  # a scripted browser is never paused
+        assert scripted.outcome.get("logged_in", True)
+        assert any(e.status == 302 for e in scripted.trace)
+        agent.close()
+    finally:
+        api(classroom, "/api/pause", "POST", headers=POST, json={"on": False})
+    again = real_browser()
+    assert again.get(classroom.client_url + "/login").status_code == 302
+    again.close()
+
+
+def test_reset_demo_logs_everyone_out(classroom):
+    agent = real_browser()
+    log_in(classroom, agent)
+    assert "Your photos" in agent.get(classroom.client_url + "/").text
+    response = api(classroom, "/api/reset", "POST", headers=POST)
+    assert response.status_code == 200, response.text
+    assert "Log in with the authorization server" in agent.get(classroom.client_url + "/").text
+    login = agent.get(classroom.client_url + "/login")
+    assert 'name="password"' in agent.follow(login).text  # the authorization server forgot too
+    agent.close()
+
+
+def test_clear_forgets_every_flow(classroom):
+    classroom.run("happy-path")
+    assert api(classroom, "/api/clear", "POST", headers=POST).status_code == 200
+    assert api(classroom, "/api/flows").json()["flows"] == []
+
+
+def test_console_page_links_the_apps_and_serves_its_assets(classroom):
+    page = api(classroom, "/")
+    assert page.status_code == 200 and classroom.client_url in page.text
+    assert "http" not in page.text.split("<script")[1].split(">")[0].replace("http-equiv", "")
+    for asset in ("/static/console.js", "/static/console.css", "/favicon.ico"):
+        assert api(classroom, asset).status_code == 200

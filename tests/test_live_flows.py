@@ -1,0 +1,198 @@
+"""Live flows (contract "Flows in a live trace"): a real browser sends no flow header, yet
+each login attempt is one flow, its back-channel and API calls included, and the live
+trace carries headers and bodies, so the token request is explained as in `oauth-sim run`."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from sim import Simulation
+from sim.parties import FLOW_HEADER, PARTY_HEADER
+from sim.scenarios.base import log_in_and_consent
+from sim.teaching.explain import annotate
+from sim.teaching.trace_io import fetch_trace
+from sim.user_agent import UserAgent
+
+
+@pytest.fixture(scope="module")
+def live():
+    with Simulation(live=True) as simulation:
+        yield simulation
+
+
+def real_browser() -> UserAgent:
+    """The scripted browser without the simulator's headers: what a person's browser sends."""
+    agent = UserAgent("unused")
+    del agent.session.headers[PARTY_HEADER]
+    del agent.session.headers[FLOW_HEADER]
+    return agent
+
+
+def log_in(live, agent: UserAgent, user: str = "alice", password: str = "wonderland"):
+    start = agent.get(live.client_url + "/login")
+    page = log_in_and_consent(agent, start, user, password)
+    assert page.status_code == 200 and "Your photos" in page.text
+    return page
+
+
+def live_trace(live, flow: str | None = None) -> dict:
+    response = requests.get(live.client_url + "/trace", params={"flow": flow or ""}, timeout=5)
+    assert response.status_code == 200
+    return response.json()
+
+
+def flows_of(events: list[dict]) -> list[str]:
+    return list(dict.fromkeys(e["flow"] for e in events))
+
+
+def test_one_login_in_a_real_browser_is_one_flow_with_its_back_channel_calls(live):
+    agent = real_browser()
+    log_in(live, agent)
+    before = {e["exchange"] for e in live_trace(live)["events"]}
+    agent.get(live.client_url + "/")  # browsing after the login: not part of it
+    events = live_trace(live)["events"]
+    login_flows = [e["flow"] for e in events if e["url"].endswith("/login")]
+    flow = login_flows[-1]
+    mine = [e for e in events if e["flow"] == flow]
+    paths = [
+        (e["from"], e["to"], e["method"], e["url"].split("?")[0].split("/", 3)[-1]) for e in mine
+    ]
+    assert paths[0] == ("user-agent", "client", "GET", "login")
+    assert ("client", "authorization-server", "POST", "token") in paths
+    assert ("client", "resource-server", "GET", "api/photos") in paths
+    assert ("resource-server", "authorization-server", "POST", "introspect") in paths
+    assert mine[-1]["kind"] in ("page", "api-call", "back-channel")
+    later = [e for e in events if e["exchange"] not in before]
+    assert later and all(e["flow"] != flow for e in later)
+    agent.close()
+
+
+def test_live_trace_carries_bodies_and_filters_by_flow(live):
+    agent = real_browser()
+    log_in(live, agent)
+    flow = [e["flow"] for e in live_trace(live)["events"] if e["url"].endswith("/login")][-1]
+    only = live_trace(live, flow)
+    assert only["flow"] == flow and {e["flow"] for e in only["events"]} == {flow}
+    token = next(e for e in only["events"] if e["url"].endswith("/token"))
+    assert "code_verifier=" in token["request_body"]
+    assert token["request_headers"]["Authorization"].startswith("Basic ")
+    assert {"code", "code_verifier", "client_secret"} <= set(token["secrets"])
+    assert "sim_flow" not in token["request_headers"].get("Cookie", "")
+    agent.close()
+
+
+def test_unknown_flow_is_a_404_json_error(live):
+    response = requests.get(live.client_url + "/trace", params={"flow": "login-0123456789ab"})
+    assert response.status_code == 404 and response.json()["error"] == "unknown_flow"
+
+
+def test_live_token_request_is_explained_as_in_a_scripted_run(live):
+    agent = real_browser()
+    log_in(live, agent)
+    flow = [e["flow"] for e in live_trace(live)["events"] if e["url"].endswith("/login")][-1]
+    live_steps = fetch_trace(live.client_url, flow).events
+    scripted = live.run("happy-path").trace.events
+
+    def token_note(events):
+        return next(e.note for e in events if e.path == "/token")
+
+    assert token_note(live_steps) == token_note(scripted)
+    assert "code_verifier" in token_note(live_steps)
+    assert annotate(live_steps[0])[0]  # the first step is explained too
+    agent.close()
+
+
+def test_two_browsers_at_once_get_two_flows(live):
+    alice, bob = real_browser(), real_browser()
+    start_a = alice.get(live.client_url + "/login")
+    start_b = bob.get(live.client_url + "/login")
+    log_in_and_consent(bob, start_b, "bob", "builder")
+    log_in_and_consent(alice, start_a, "alice", "wonderland")
+    events = live_trace(live)["events"]
+    starts = [e["flow"] for e in events if e["url"].endswith("/login")][-2:]
+    assert len(set(starts)) == 2
+    for flow in starts:
+        mine = [e for e in events if e["flow"] == flow]
+        assert sum(e["url"].endswith("/token") for e in mine) == 1
+        assert sum(e["url"].endswith("/callback") or "/callback?" in e["url"] for e in mine) == 1
+    alice.close()
+    bob.close()
+
+
+def test_scripted_runs_keep_their_own_flow_ids_and_no_flow_cookie(live):
+    result = live.run("happy-path")
+    assert {e.flow for e in result.trace.events} == {result.flow}
+    assert not any("sim_flow" in e.response_headers.get("Set-Cookie", "") for e in result.trace)
+
+
+# -- oauth-sim trace against the live trace ------------------------------------------------
+
+
+def last_login_flow(live) -> str:
+    agent = real_browser()
+    log_in(live, agent)
+    agent.close()
+    return [e["flow"] for e in live_trace(live)["events"] if e["url"].endswith("/login")][-1]
+
+
+def test_trace_flow_json_redact_and_svg(live, tmp_path):
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    flow = last_login_flow(live)
+    runner = CliRunner()
+    svg = tmp_path / "flow.svg"
+    args = ["trace", "--url", live.client_url, "--flow", flow, "--json", "--svg", str(svg)]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    events = __import__("json").loads(result.output)["events"]
+    assert {e["flow"] for e in events} == {flow} and events[0]["url"].endswith("/login")
+    assert svg.read_text().lstrip().startswith(("<?xml", "<svg"))
+    plain = next(e for e in events if e["url"].endswith("/token"))
+    verifier = dict(plain["values"])["code_verifier"]
+    redacted = runner.invoke(main, [*args[:-2], "--redact"])
+    assert redacted.exit_code == 0 and verifier not in redacted.output
+    assert "<code-verifier-1>" in redacted.output
+
+
+def test_trace_unknown_flow_is_one_line_exit_2(live):
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    result = CliRunner().invoke(
+        main, ["trace", "--url", live.client_url, "--flow", "login-0123456789ab"]
+    )
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and "login-0123456789ab" in result.output
+
+
+@pytest.mark.slow
+def test_trace_follow_prints_each_new_event_as_it_happens(live):
+    import queue
+    import subprocess
+    import sys
+    import threading
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim.cli", "trace", "--follow", "--url", live.client_url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(x) for x in process.stdout], daemon=True)
+    reader.start()
+    try:
+        flow = last_login_flow(live)
+        seen = []
+        while not any(flow in x and "/token" in x for x in seen):
+            seen.append(lines.get(timeout=30))
+        assert any(flow in x and "GET /login" in x for x in seen)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        reader.join(timeout=10)
+        process.stdout.close()
