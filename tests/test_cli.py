@@ -151,8 +151,17 @@ def test_up_serves_until_terminated_and_frees_its_ports():
         assert f"http://127.0.0.1:{base}" in output and "alice / wonderland" in output
         home = requests.get(f"http://127.0.0.1:{base}/", timeout=5)
         assert "Log in with the authorization server" in home.text
-        trace = requests.get(f"http://127.0.0.1:{base}/trace", timeout=5).json()
+        # The page's exchange is recorded when its response closes, which may come just
+        # after the browser has the page: ask again until it is there.
+        for _ in range(100):
+            trace = requests.get(f"http://127.0.0.1:{base}/trace", timeout=5).json()
+            if trace["events"]:
+                break
+            time.sleep(0.05)
         assert trace["events"][0]["from"] == "user-agent"
+        assert f"console                http://127.0.0.1:{base + 4}" in output
+        console = requests.get(f"http://127.0.0.1:{base + 4}/api/flows", timeout=5)
+        assert console.status_code == 200 and "flows" in console.json()
     finally:
         process.terminate()
         rest, _ = process.communicate(timeout=30)
