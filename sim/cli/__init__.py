@@ -13,6 +13,7 @@ import sim
 from sim.cli.common import EXIT_USAGE, fail
 from sim.cli.diagrams import diagrams
 from sim.cli.drill import drill
+from sim.cli.explain import explain
 from sim.cli.run import list_scenarios, run
 from sim.cli.trace import trace
 from sim.cli.up import up
@@ -33,7 +34,7 @@ def main() -> None:
     """
 
 
-for command in (up, list_scenarios, run, diagrams, trace, drill):
+for command in (up, list_scenarios, run, diagrams, trace, drill, explain):
     main.add_command(command)
 
 __all__ = ["EXIT_USAGE", "fail", "main"]
