@@ -7,13 +7,17 @@
             is about to expire (Authlib's OAuth2Session does this with `leeway`)
 /refresh    refreshes now (a button, so a class can watch rotation happen)
 /logout     revokes the tokens at the authorization server (RFC 7009)
+
+Errors from the other servers are handled in one place (`server_refused`,
+`server_unreachable`): views just make their calls, and a refusal or a silence answers the
+same way whichever page met it, worded for that page by `WHEN_REFUSED`.
 """
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import time
+from dataclasses import dataclass
 from functools import partial
 
 import requests
@@ -32,7 +36,7 @@ from flask import (
 )
 
 from sim import defences
-from sim.form_csrf import check_csrf, csrf_token
+from sim.form_csrf import check_csrf, csrf_token, same_token
 from sim.parties import CLIENT
 from sim.tracing import trace_session
 
@@ -118,7 +122,7 @@ def callback():
     state = args.get("state", "")
     expected = session.pop("oauth_state", None)
     if not defences.is_off(defences.STATE, store()):
-        if not state or not expected or not hmac.compare_digest(state, expected):
+        if not state or not expected or not same_token(state, expected):
             return message(
                 "Login refused: state does not match",
                 "This browser did not start this login, so the client refuses the code. "
@@ -144,20 +148,10 @@ def callback():
     if not code:
         return message("No code", "The authorization response carried no code.", 400)
     server = authorization_server(pending.get("server")) or authorization_server()
-    try:
-        # The code goes to the token endpoint of the server this login was sent to.
-        token = oauth_session(server=server).fetch_token(
-            server["token_endpoint"], code=code, code_verifier=pending["verifier"]
-        )
-    except (OAuthError, OAuth2Error) as error:
-        return message(
-            "The authorization server refused the code",
-            f"{getattr(error, 'error', '')}: {getattr(error, 'description', '')}",
-            400,
-            "RFC 6749 §5.2",
-        )
-    except requests.RequestException:
-        return message("Authorization server unreachable", "Try again later.", 502)
+    # The code goes to the token endpoint of the server this login was sent to.
+    token = oauth_session(server=server).fetch_token(
+        server["token_endpoint"], code=code, code_verifier=pending["verifier"]
+    )
     sid = secrets.token_urlsafe(24)
     current_app.extensions["tokens"].put(sid, dict(token))
     session["sid"] = sid
@@ -182,20 +176,68 @@ def current_token() -> tuple[str | None, dict | None]:
     return sid, current_app.extensions["tokens"].get(sid)
 
 
-def session_ended(sid: str | None):
-    """The refresh that Authlib attempted before an API call was refused: log out here."""
-    current_app.extensions["tokens"].drop(sid)
-    session.pop("sid", None)
-    return message(
-        "Your session ended",
-        "The refresh token was refused (revoked, or reused after rotation), so the app "
-        "logged you out. Log in again.",
+@dataclass(frozen=True)
+class Refusal:
+    """How a page words a server's refusal, and whether the login it belongs to is over."""
+
+    title: str
+    text: str
+    status: int
+    rfc: str
+    ends_session: bool = True
+
+
+_SESSION_ENDED = Refusal(
+    "Your session ended",
+    "The authorization server refused this app's refresh token (revoked, or reused after "
+    "rotation), so the app logged you out. Log in again.",
+    200,
+    "RFC 6749 §6, RFC 9700 §4.14.2",
+)
+#: Per view: what a refusal by a server means there. Any other view: the session ends.
+WHEN_REFUSED = {
+    "client.callback": Refusal(
+        "The authorization server refused the code",
+        "The code could not be exchanged for tokens; nothing was logged in.",
+        400,
+        "RFC 6749 §5.2",
+        ends_session=False,
+    ),
+    "client.logout": Refusal(
+        "Logged out here only",
+        "This app forgot your tokens, but the authorization server did not confirm their "
+        "revocation: they stay valid until they expire.",
         200,
-        "RFC 9700 §4.14.2",
-    )
+        "RFC 7009 §2.2",
+    ),
+}
 
 
-def unreachable():
+def end_session() -> None:
+    current_app.extensions["tokens"].drop(session.pop("sid", None))
+
+
+@bp.errorhandler(OAuthError)
+@bp.errorhandler(OAuth2Error)
+def server_refused(error: Exception):
+    """A server answered with an OAuth error (Authlib raises it: a refused code or refresh
+    token, a missing or unusable token). One answer for every view, named by the server's
+    own error code (RFC 6749 §5.2)."""
+    refusal = WHEN_REFUSED.get(request.endpoint or "", _SESSION_ENDED)
+    if refusal.ends_session:
+        end_session()
+    code = getattr(error, "error", "") or type(error).__name__
+    description = getattr(error, "description", "") or ""
+    said = f"The server said: {code}" + (f" ({description})" if description else "") + "."
+    return message(refusal.title, f"{refusal.text} {said}", refusal.status, refusal.rfc)
+
+
+@bp.errorhandler(requests.RequestException)
+def server_unreachable(error: requests.RequestException):
+    """A server did not answer (down, or too slow): nothing was decided, so nothing ends."""
+    if request.endpoint == "client.logout":
+        refusal = WHEN_REFUSED["client.logout"]
+        return message(refusal.title, refusal.text, 502, refusal.rfc)
     return message("A server did not answer", "Try again in a moment.", 502)
 
 
@@ -206,13 +248,8 @@ def index():
         return page("index.html", token=None)
     api = oauth_session(token, sid)
     base = cfg("RESOURCE_SERVER_URL")
-    try:
-        profile = api.get(base + "/api/profile", timeout=10)
-        photos = api.get(base + "/api/photos", timeout=10)
-    except (OAuthError, OAuth2Error):
-        return session_ended(sid)
-    except requests.RequestException:
-        return unreachable()
+    profile = api.get(base + "/api/profile", timeout=10)
+    photos = api.get(base + "/api/photos", timeout=10)
     token = current_app.extensions["tokens"].get(sid) or token
     return page(
         "index.html",
@@ -237,19 +274,7 @@ def refresh():
     sid, token = current_token()
     if token is None:
         return redirect("/")
-    try:
-        oauth_session(token, sid).refresh_token(cfg("ISSUER") + "/token")
-    except requests.RequestException:
-        return unreachable()
-    except (OAuthError, OAuth2Error) as error:
-        current_app.extensions["tokens"].drop(sid)
-        session.pop("sid", None)
-        return message(
-            "Refresh refused",
-            f"{getattr(error, 'error', '')}: {getattr(error, 'description', '')}",
-            400,
-            "RFC 6749 §6",
-        )
+    oauth_session(token, sid).refresh_token(cfg("ISSUER") + "/token")
     return redirect("/")
 
 
@@ -260,14 +285,9 @@ def add_photo():
     if token is None:
         return redirect("/")
     title = request.form.get("title", "")
-    try:
-        oauth_session(token, sid).post(
-            cfg("RESOURCE_SERVER_URL") + "/api/photos", json={"title": title}, timeout=10
-        )
-    except (OAuthError, OAuth2Error):
-        return session_ended(sid)
-    except requests.RequestException:
-        return unreachable()
+    oauth_session(token, sid).post(
+        cfg("RESOURCE_SERVER_URL") + "/api/photos", json={"title": title}, timeout=10
+    )
     return redirect("/")
 
 
@@ -278,15 +298,25 @@ def logout():
     current_app.extensions["tokens"].drop(sid)
     session.clear()
     if token and token.get("refresh_token"):
-        try:
-            oauth_session(token).revoke_token(
-                cfg("ISSUER") + "/revoke",
-                token=token["refresh_token"],
-                token_type_hint="refresh_token",
-            )
-        except (OAuthError, requests.RequestException):
-            pass  # logged out locally either way; revocation is best effort (RFC 7009 §2)
+        # Logged out here already; a failed revocation is reported, not hidden (RFC 7009 §2.2).
+        answer = oauth_session(token).revoke_token(
+            cfg("ISSUER") + "/revoke",
+            token=token["refresh_token"],
+            token_type_hint="refresh_token",
+        )
+        if answer.status_code != 200:
+            raise OAuthError(*_error_of(answer))
     return redirect("/")
+
+
+def _error_of(response: requests.Response) -> tuple[str, str]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    return str(body.get("error", response.status_code)), str(body.get("error_description", ""))
 
 
 @bp.get("/trace")
