@@ -159,3 +159,4 @@ def test_citations_parse_catalogue_strings():
     ]
     assert parse("RFC 7636 §1, §4.6") == [("RFC 7636", "1"), ("RFC 7636", "4.6")]
     assert parse(None) == []
+    assert parse("RFC 7636, RFC 9700 §2.1.1") == [("RFC 7636", ""), ("RFC 9700", "2.1.1")]

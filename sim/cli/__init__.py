@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 import sim
+from sim.cli.cheatsheet import cheatsheet
 from sim.cli.common import EXIT_USAGE, fail
 from sim.cli.diagrams import diagrams
 from sim.cli.drill import drill
@@ -34,7 +35,7 @@ def main() -> None:
     """
 
 
-for command in (up, list_scenarios, run, diagrams, trace, drill, explain):
+for command in (up, list_scenarios, run, diagrams, trace, drill, explain, cheatsheet):
     main.add_command(command)
 
 __all__ = ["EXIT_USAGE", "fail", "main"]

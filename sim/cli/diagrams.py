@@ -19,14 +19,26 @@ from sim.teaching.report import console
     show_default=True,
     help="Folder for the SVG and .mmd files.",
 )
-def diagrams(out_dir: str) -> None:
+@click.option(
+    "--cheatsheet",
+    "cheatsheet_path",
+    type=click.Path(dir_okay=False),
+    default="docs/cheatsheet.md",
+    show_default=True,
+    help="Where to write the cheat-sheet.",
+)
+def diagrams(out_dir: str, cheatsheet_path: str) -> None:
     """Regenerate every committed diagram (SVG + Mermaid per scenario, both ways for
-    attacks), deterministically."""
+    attacks) and the cheat-sheet, deterministically."""
     from sim.teaching.diagram_set import write_all  # noqa: PLC0415
 
     out = console()
     try:
-        written = write_all(Path(out_dir), progress=lambda line: out.print(line))
+        written = write_all(
+            Path(out_dir),
+            progress=lambda line: out.print(line),
+            cheatsheet=Path(cheatsheet_path),
+        )
     except OSError as error:
         fail(f"cannot write to {out_dir}: {error.strerror}")
     out.print(f"{len(written)} files in {out_dir}/")

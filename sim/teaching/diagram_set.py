@@ -27,9 +27,21 @@ def diagram_files(simulation: Simulation) -> dict[str, str]:
     return files
 
 
-def write_all(out: Path, progress: Callable[[str], None] = lambda line: None) -> list[Path]:
+def write_all(
+    out: Path,
+    progress: Callable[[str], None] = lambda line: None,
+    cheatsheet: Path | None = None,
+) -> list[Path]:
+    """Write every diagram into `out`, and the cheat-sheet to `cheatsheet` if given (it is
+    generated from the same catalogue, so it goes stale with the diagrams)."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    if cheatsheet is not None:
+        from sim.teaching.cheatsheet import cheatsheet_markdown  # noqa: PLC0415
+
+        cheatsheet.parent.mkdir(parents=True, exist_ok=True)
+        cheatsheet.write_text(cheatsheet_markdown(), encoding="utf-8")
+        progress(f"wrote {cheatsheet}")
     with Simulation() as simulation:
         for filename, content in diagram_files(simulation).items():
             path = out / filename

@@ -63,6 +63,8 @@ def title(ref: Ref) -> str | None:
 
 def render(ref: Ref) -> str:
     rfc, section = ref
+    if not section:
+        return rfc
     name = title(ref)
     return f"{rfc} §{section}" + (f" {name}" if name else "")
 
@@ -79,12 +81,13 @@ _SECTION = re.compile(r"§\s*(\d+(?:\.\d+)*)")
 def parse(text: str | None) -> list[Ref]:
     """Pairs from a catalogue string such as "RFC 6749 §10.12, §4.1, RFC 9700 §4.7": a
     bare "§4.1" belongs to the document named before it. Ranges ("§4.1-4.3") keep their
-    first section."""
+    first section. A document cited without a section ("RFC 7662") keeps an empty one."""
     refs: list[Ref] = []
     for chunk in re.split(r"[,;]", text or ""):
         doc = _DOC.search(chunk)
         current = doc.group(1) if doc else (refs[-1][0] if refs else None)
         section = _SECTION.search(chunk)
-        if current and section and (current, section.group(1)) not in refs:
-            refs.append((current, section.group(1)))
+        ref = (current, section.group(1) if section else "") if current else None
+        if ref and (section or doc) and ref not in refs:
+            refs.append(ref)
     return refs
