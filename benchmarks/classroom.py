@@ -26,7 +26,6 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psutil
 import requests
@@ -99,9 +98,18 @@ class Up:
         return total
 
     def trace(self) -> list[dict]:
-        response = requests.get(self.client_url + "/trace", timeout=120)
-        response.raise_for_status()
-        return response.json()["events"]
+        """The whole live trace once it has settled: a server records an exchange as it
+        closes the response, just after the browser has it, so read until two reads agree."""
+        events: list[dict] = []
+        for _ in range(50):
+            response = requests.get(self.client_url + "/trace", timeout=120)
+            response.raise_for_status()
+            again = response.json()["events"]
+            if events and len(again) == len(events):
+                return again
+            events = again
+            time.sleep(0.1)
+        return events
 
     def stop(self) -> int:
         if self.process.poll() is None:
@@ -175,8 +183,11 @@ class Check:
         return not self.problems
 
 
-def check(logins: list[Login], before: list[dict], after: list[dict], per_login: int) -> Check:
-    """Compare the trace before and after a batch of logins (nothing else running)."""
+def check(
+    logins: list[Login], before: list[dict], after: list[dict], per_login: int, client_url: str
+) -> Check:
+    """Compare the trace before and after a batch of logins (nothing else running); a
+    login starts at the client's /login."""
     seen = Counter(event_key(e) for e in before)
     new = []
     for event in after:
@@ -190,7 +201,9 @@ def check(logins: list[Login], before: list[dict], after: list[dict], per_login:
         by_flow[event.get("flow") or ""].append(event)
     login_starts = {
         flow: sum(
-            1 for e in events if e["from"] == "user-agent" and urlsplit(e["url"]).path == "/login"
+            1
+            for e in events
+            if e["from"] == "user-agent" and e["url"].split("?")[0] == client_url + "/login"
         )
         for flow, events in by_flow.items()
     }
@@ -310,7 +323,13 @@ def classroom(levels: tuple[tuple[int, int], ...] = LEVELS, rounds: int = ROUNDS
             for level, (_, logins) in zip(done, levels, strict=True):
                 run_batch(up, level, logins)
         rss_after = up.rss_mb()
-        verdict = check([r for level in done for r in level.results], before, up.trace(), per_login)
+        verdict = check(
+            [r for level in done for r in level.results],
+            before,
+            up.trace(),
+            per_login,
+            up.client_url,
+        )
     return {
         "events_per_login": per_login,
         "logins": verdict.logins,

@@ -26,8 +26,11 @@ def test_a_hundred_browsers_log_in_at_once_and_the_trace_keeps_every_event():
             _, late = wait(futures, timeout=CLASS_TIMEOUT)
             assert not late, f"{len(late)} logins still running after {CLASS_TIMEOUT} s"
         logins = [f.result() for f in futures]
-        verdict = check(logins, before, up.trace(), per_login)
+        verdict = check(logins, before, up.trace(), per_login, up.client_url)
     assert per_login >= 10  # browser hops, the code exchange, the API calls
     assert verdict.failed == 0, verdict.problems
     assert verdict.browser_5xx == 0 and verdict.trace_5xx == 0, verdict.problems
     assert verdict.events_new == BROWSERS * per_login, verdict.problems  # none lost, none twice
+    assert verdict.flows_new == BROWSERS, verdict.problems  # one flow id per login...
+    assert verdict.flows_wrong_size == 0, verdict.problems  # ...holding all its events
+    assert verdict.flows_without_one_login == 0, verdict.problems
