@@ -96,14 +96,6 @@ def summaries(store: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _newest(records: list[dict[str, Any]]) -> str:
-    """The exchange whose response came last: the step the projector highlights."""
-    if not records:
-        return ""
-    last = max(records, key=lambda r: r.get("time", 0) + r.get("duration_ms", 0) / 1000)
-    return last.get("exchange", "")
-
-
 def step(event: Event) -> dict[str, Any]:
     """One step as the console lists it: the contract's fields, its path, what to point at."""
     data = event.to_dict()
@@ -123,7 +115,7 @@ def flow_steps(store: Any, flow: str) -> dict[str, Any]:
     trace = build_trace(records, flow, annotate)
     return {
         "flow": flow,
-        "newest": _newest(records),
+        "newest": store.newest(flow) or "",
         "events": [step(e) for e in trace.events],
     }
 

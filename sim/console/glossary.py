@@ -31,7 +31,7 @@ PARAMETERS: dict[str, tuple[str, str]] = {
     "code": ("the authorization code, short-lived and for one use only", "RFC 6749 §4.1.2"),
     "iss": ("which authorization server sent this response (mix-up defence)", "RFC 9207 §2"),
     "code_verifier": (
-        "the secret the challenge was made from, sent only on the back channel",
+        "the secret the challenge was made from; it travels only in the token request",
         "RFC 7636 §4.5",
     ),
     "client_secret": (

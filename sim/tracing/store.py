@@ -191,6 +191,14 @@ class TraceStore:
             row = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM log").fetchone()
         return row[0]
 
+    def newest(self, flow: str) -> str | None:
+        """The exchange of `flow` recorded last (its response came last)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT exchange FROM log WHERE flow = ? ORDER BY id DESC LIMIT 1", (flow,)
+            ).fetchone()
+        return row[0] if row else None
+
 
 class MemoryTraceStore:
     """The same store for threads mode, kept in this process's memory: no SQL and no JSON
@@ -203,6 +211,7 @@ class MemoryTraceStore:
         self._changed = threading.Condition()
         self._links: dict[str, str] = {}
         self._log: list[str] = []
+        self._newest: dict[str, str] = {}
         self._log_start = 0
         self._rows: dict[str, dict[str, Any]] = {}
         self._by_flow: dict[str, list[dict[str, Any]]] = {}
@@ -228,6 +237,7 @@ class MemoryTraceStore:
             row["start_ns"], row["data"] = start_ns, data
             if self.live:
                 self._log.append(flow)
+                self._newest[flow] = exchange
             self._changed.notify_all()
 
     def record_sender(self, exchange: str, duration_ms: float) -> None:
@@ -276,6 +286,7 @@ class MemoryTraceStore:
             self._links.clear()
             self._log_start += len(self._log)
             self._log.clear()
+            self._newest.clear()
 
     def close(self) -> None:
         self.clear()
@@ -291,6 +302,10 @@ class MemoryTraceStore:
     def cursor(self) -> int:
         with self._changed:
             return self._log_start + len(self._log)
+
+    def newest(self, flow: str) -> str | None:
+        """The exchange of `flow` recorded last (its response came last)."""
+        return self._newest.get(flow)
 
     def changes(self, after: int, timeout: float = 0.0) -> tuple[int, list[str]]:
         """Exchanges recorded after cursor `after`: (new cursor, their flows in order),

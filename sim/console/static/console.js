@@ -115,7 +115,8 @@ function drawDiagram() {
   const defs = el("svg:defs");
   for (const [id, colour] of [["arrow", "#111"], ["arrow-red", "#b00020"]]) {
     const marker = el("svg:marker", { id, viewBox: "0 0 10 10", refX: 10, refY: 5,
-      markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" });
+      markerUnits: "userSpaceOnUse", markerWidth: 13, markerHeight: 13,
+      orient: "auto-start-reverse" });
     marker.append(el("svg:path", { d: "M0,0 L10,5 L0,10 z", fill: colour }));
     defs.append(marker);
   }
@@ -125,8 +126,10 @@ function drawDiagram() {
     const w = Math.min(colW - 8, 170);
     svg.append(el("svg:rect", { class: `party-box ${p}`, x: x(p) - w / 2, y: 4, width: w,
                                 height: 34, rx: 5 }));
-    svg.append(el("svg:text", { class: "party-name", x: x(p), y: 27, "text-anchor": "middle" },
-                  SHORT[p] || p));
+    const name = el("svg:text", { class: "party-name", x: x(p), y: 27, "text-anchor": "middle" },
+                    SHORT[p] || p);
+    if (colW < 175) name.classList.add("narrow");
+    svg.append(name);
   });
   state.steps.forEach((s, i) => {
     const y = top + 20 + i * rowH + rowH * 0.62;
@@ -152,6 +155,15 @@ function drawDiagram() {
     svg.append(g);
   });
   box.append(svg);
+  const focus = svg.querySelector(".msg.selected") || svg.querySelector(".msg.newest");
+  if (focus) scrollIntoPane(focus, $("diagram-pane"));
+}
+
+function scrollIntoPane(node, pane) {
+  const a = node.getBoundingClientRect(), b = pane.getBoundingClientRect();
+  if (a.top < b.top + 40 || a.bottom > b.bottom - 10) {
+    pane.scrollTop += a.top - b.top - b.height / 3;
+  }
 }
 
 function listMessages() {
