@@ -196,3 +196,38 @@ def test_console_page_links_the_apps_and_serves_its_assets(classroom):
     assert "http" not in page.text.split("<script")[1].split(">")[0].replace("http-equiv", "")
     for asset in ("/static/console.js", "/static/console.css", "/favicon.ico"):
         assert api(classroom, asset).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "party", ["client", "authorization-server", "resource-server", "attacker", "console"]
+)
+def test_every_app_serves_a_favicon(classroom, party):
+    response = requests.get(classroom.urls[party] + "/favicon.ico", timeout=5)
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith(
+        "image/svg+xml"
+    )
+
+
+@pytest.mark.parametrize("party", ["client", "authorization-server", "resource-server"])
+def test_every_root_page_says_what_it_is_and_links_the_console(classroom, party):
+    page = requests.get(classroom.urls[party] + "/", timeout=5)
+    assert page.status_code == 200
+    assert f'href="{classroom.urls["console"]}"' in page.text
+    assert ("Photo API" if party == "resource-server" else "<h1>") in page.text
+
+
+def test_the_photo_printer_says_what_just_happened_with_console_links(classroom):
+    agent = real_browser()
+    home = log_in(classroom, agent)
+    events = requests.get(classroom.client_url + "/trace", timeout=5).json()["events"]
+    flow = [e["flow"] for e in events if e["url"].endswith("/login")][-1]
+    token = next(e for e in events if e["flow"] == flow and e["url"].endswith("/token"))
+    access = dict(token["values"])["access_token"]
+    assert 'id="what-just-happened"' in home.text
+    console = classroom.urls["console"]
+    assert f'href="{console}/#flow={flow}&amp;step=POST%20/token"' in home.text
+    assert "GET /api/photos</code> → 200" in home.text
+    code = next(v for n, v in token["values"] if n == "code")
+    assert code[:10] in home.text  # the code came through the browser anyway
+    assert access[:10] not in home.text  # a token never does, not even in part
+    agent.close()

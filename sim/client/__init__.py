@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask
 
+from sim.client.history import History
 from sim.client.routes import bp
 from sim.client.spa import bp as spa_bp
 from sim.client.tokens import PendingLogins, TokenStore
@@ -34,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     # Other authorization servers this client can log in with (`/login?as=NAME`), each a
     # dict like routes.authorization_server() returns; the manager adds the attacker's.
     "OTHER_AUTHORIZATION_SERVERS": {},
+    # The classroom console, linked from the pages when the simulator runs one.
+    "CONSOLE_URL": None,
 }
 
 
@@ -44,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     app.extensions["tokens"] = TokenStore()
     app.extensions["pending"] = PendingLogins()
+    app.extensions["history"] = History()
     app.register_blueprint(bp)
     app.register_blueprint(spa_bp)
     register_reset(app, lambda: _forget_logins(app))
@@ -55,3 +59,4 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _forget_logins(app: Flask) -> None:
     app.extensions["tokens"].clear()
     app.extensions["pending"].clear()
+    app.extensions["history"].clear()

@@ -19,6 +19,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from functools import partial
+from urllib.parse import urlsplit
 
 import requests
 from authlib.common.security import generate_token
@@ -36,9 +37,11 @@ from flask import (
 )
 
 from sim import defences
+from sim.client.history import console_link
 from sim.form_csrf import check_csrf, csrf_token, same_token
 from sim.parties import CLIENT
 from sim.tracing import trace_session
+from sim.tracing.context import current_flow
 
 bp = Blueprint("client", __name__)
 
@@ -154,6 +157,7 @@ def callback():
     )
     sid = secrets.token_urlsafe(24)
     current_app.extensions["tokens"].put(sid, dict(token))
+    current_app.extensions["history"].login(sid, current_flow.get(), code, dict(token))
     session["sid"] = sid
     # Redirect to a clean URL: the code must not linger in history or Referer headers.
     return redirect("/")
@@ -251,12 +255,17 @@ def index():
     profile = api.get(base + "/api/profile", timeout=10)
     photos = api.get(base + "/api/photos", timeout=10)
     token = current_app.extensions["tokens"].get(sid) or token
+    history = current_app.extensions["history"]
+    for answer in (profile, photos):
+        history.call(sid, current_flow.get(), "GET", urlsplit(answer.url).path, answer.status_code)
     return page(
         "index.html",
         token=token,
         expires_in=int(token.get("expires_at", time.time()) - time.time()),
         profile=_json(profile),
         photos=_json(photos),
+        happened=history.get(sid),
+        console_link=partial(console_link, cfg("CONSOLE_URL")),
     )
 
 
@@ -296,6 +305,7 @@ def logout():
     check_csrf()
     sid, token = current_token()
     current_app.extensions["tokens"].drop(sid)
+    current_app.extensions["history"].drop(sid)
     session.clear()
     if token and token.get("refresh_token"):
         # Logged out here already; a failed revocation is reported, not hidden (RFC 7009 §2.2).

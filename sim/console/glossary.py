@@ -9,7 +9,7 @@ from sim.tracing.events import SECRET_NAMES
 #: name -> (what it is for, RFC section)
 PARAMETERS: dict[str, tuple[str, str]] = {
     "response_type": (
-        "which grant the client asks for: `code` is the authorization code grant",
+        "which grant the client asks for: code means the authorization code grant",
         "RFC 6749 §4.1.1",
     ),
     "client_id": ("which registered client is asking", "RFC 6749 §2.2"),

@@ -27,7 +27,7 @@ PAGE = """<!doctype html>
 body {{ font: 20px/1.5 system-ui, sans-serif; margin: 0; background: #fff8e1; color: #111; }}
 header {{ background: #8a4b00; color: #fff; padding: .5em 1em; font-weight: 700; }}
 main {{ max-width: 60em; margin: 1em auto; padding: 0 1em; }}
-code, td {{ word-break: break-all; }}
+code {{ word-break: break-all; }}
 table {{ border-collapse: collapse; width: 100%; }}
 td {{ border-top: 1px solid #cba; padding: .2em .4em; vertical-align: top; }}
 td:first-child {{ font-weight: 700; white-space: nowrap; word-break: normal; }}
@@ -40,8 +40,8 @@ a.continue {{ display: inline-block; font-size: 24px; padding: .3em 1.4em; margi
 <p>The browser is being sent to:</p>
 <p><code id="target">{target}</code></p>
 <p>{where}</p>
-{params}
 {button}
+{params}
 <p>Pause mode is switched on in the classroom console; the trace records the redirect
 exactly as it was sent.</p>
 </main></body></html>

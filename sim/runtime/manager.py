@@ -66,6 +66,10 @@ def build_app(party: str, urls: dict[str, str], store: TraceStore | None, option
     """App factory dispatch: the one place that knows every party's app. With live
     tracing (real browsers), each party's app can pause at redirects (console switch)."""
     app = _build_app(party, urls, store, options)
+    if party != CONSOLE:
+        from sim.front_door import install  # noqa: PLC0415
+
+        install(app, party, urls.get(CONSOLE))
     if party != CONSOLE and store is not None and getattr(store, "live", False):
         from sim.console.pause import PauseAtRedirects  # noqa: PLC0415
 

@@ -12,7 +12,8 @@ this order:
    the flow (the cookie is cleared with it).
 3. A value the flow issued: a code or token (the SPA's token request and API calls are
    cross-origin `fetch`es, which carry no cookie; the victim's browser delivering an
-   attacker's code joins the flow that issued that code).
+   attacker's code joins the flow that issued that code, and the client's redirect then
+   hands it that flow's cookie).
 4. A CORS preflight has no value: it joins the flow last seen from its `Origin`
    (a simplification: two SPAs of one origin logging in at the same instant may swap
    their preflights).
@@ -106,7 +107,10 @@ def resolve(environ: dict[str, Any], party: str, store: Any, body: bytes) -> Res
     flow = cookie_flow(environ)
     if flow is not None:
         return Resolution(flow, "cookie")
-    for name, value in request_values(environ, body):
+    pairs = request_values(environ, body)
+    # A link that carries a whole URL (the attacker's lure: /go?to=<callback?code=…>).
+    pairs += [p for _, v in pairs if v.startswith(("http://", "https://")) for p in V.from_url(v)]
+    for name, value in pairs:
         if name in LINKED_NAMES:
             linked = store.linked(value)
             if linked:
@@ -129,10 +133,20 @@ def ends_flow(party: str, resolution: Resolution, status: int, path: str) -> boo
     return resolution.via == "cookie"
 
 
+def hands_over(party: str, resolution: Resolution, status: int) -> bool:
+    """A browser that joined a flow by a value it carried (a delivered code) keeps it for
+    the rest of the flow: the client's redirect hands it the flow's cookie."""
+    return party == CLIENT and resolution.via == "value" and 300 <= status < 400
+
+
 def _cookie(flow: str, clear: bool = False) -> str:
     if clear:
         return f"{COOKIE}=; Path=/; Max-Age=0; SameSite=Lax; HttpOnly"
     return f"{COOKIE}={flow}; Path=/; SameSite=Lax; HttpOnly"
+
+
+def flow_cookie(flow: str) -> str:
+    return _cookie(flow)
 
 
 def clear_cookie() -> str:

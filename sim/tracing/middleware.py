@@ -89,6 +89,8 @@ class TracingMiddleware:
             if getattr(self.store, "live", False):
                 resolution = live.resolve(environ, self.party, self.store, body)
                 flow = resolution.flow
+                if flow != live.DEFAULT_FLOW:
+                    environ[FLOW_KEY] = flow  # what the app and its wrappers see
             else:
                 flow = live.DEFAULT_FLOW
         exchange = environ.get(EXCHANGE_KEY) or uuid.uuid4().hex
@@ -125,6 +127,8 @@ class TracingMiddleware:
             return headers
         if resolution.set_cookie:
             return [*headers, ("Set-Cookie", resolution.set_cookie)]
+        if live.hands_over(self.party, resolution, code):
+            return [*headers, ("Set-Cookie", live.flow_cookie(resolution.flow))]
         return headers
 
     @staticmethod

@@ -323,7 +323,19 @@ window.addEventListener("resize", () => drawDiagram());
     $("pause").checked = !!(await getJSON("/api/pause")).on;
   } catch (_) { /* tracing off */ }
   await loadFlows();
-  await loadFlow(true);
+  const wanted = new URLSearchParams(location.hash.slice(1));
+  if (wanted.get("flow") && state.flows.some((f) => f.id === wanted.get("flow"))) {
+    state.flow = wanted.get("flow");
+    state.follow = false;
+    $("follow").checked = false;
+    $("flow-select").value = state.flow;
+    await loadFlow(false);
+    const [method, path] = (wanted.get("step") || "").split(" ");
+    const index = state.steps.findIndex((s) => s.method === method && s.path.split("?")[0] === path);
+    if (index >= 0) select(index + 1);
+  } else {
+    await loadFlow(true);
+  }
   connect();
   if (window.consoleAttacks) window.consoleAttacks();
 })();
