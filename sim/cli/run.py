@@ -53,11 +53,18 @@ def list_scenarios() -> None:
 @click.option("--insecure", is_flag=True, help="Turn the scenario's defence off (attacks).")
 @click.option("--compare", is_flag=True, help="Run with the defence on and off, side by side.")
 @click.option("--redact", is_flag=True, help="Hide passwords, secrets, codes and tokens.")
-def run(name, as_json, svg, png, mermaid, plantuml, explain, insecure, compare, redact) -> None:
+@click.option(
+    "--full", is_flag=True, help="With --json: add headers and bodies, as GET /trace does."
+)
+def run(
+    name, as_json, svg, png, mermaid, plantuml, explain, insecure, compare, redact, full
+) -> None:
     """Run scenario NAME headless and print its steps."""
     check_scenario(name, insecure or compare)
     if compare and insecure:
         fail("--compare already runs both ways; drop --insecure")
+    if full and not as_json:
+        fail("--full adds headers and bodies to --json; add --json")
     out = console()
     with sim.Simulation() as simulation:
         if compare:
@@ -67,7 +74,8 @@ def run(name, as_json, svg, png, mermaid, plantuml, explain, insecure, compare, 
     traces = [r.trace.redacted() if redact else r.trace for r in results]
     if as_json:
         payload = [
-            {**r.to_dict(), "events": t.to_dicts()} for r, t in zip(results, traces, strict=True)
+            {**r.to_dict(), "events": t.to_dicts(detail=full)}
+            for r, t in zip(results, traces, strict=True)
         ]
         click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
     else:
