@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import json
 import secrets
 import statistics
 import subprocess
@@ -170,6 +171,39 @@ def traced_vs_untraced(n: int) -> tuple[list[float], list[float]]:
     return on, off
 
 
+def console_subscribed_vs_not(n: int) -> tuple[list[float], list[float]]:
+    """Happy paths in process mode (what `oauth-sim up` runs) with the classroom console
+    open and following (its event stream, and the flow fetched at each event, as the page
+    does) against the same simulation with nobody watching; batches interleaved."""
+    watched, alone = [], []
+    with Simulation(mode="process", console=True) as sim:
+        flow_times(sim, 0)
+        console_url = sim.urls["console"]
+        watching = threading.Event()
+
+        def subscribe() -> None:
+            with (
+                requests.Session() as http,
+                http.get(console_url + "/api/stream", stream=True, timeout=60) as stream,
+            ):
+                for line in stream.iter_lines():
+                    if not watching.is_set():
+                        return
+                    if line.startswith(b"data:"):
+                        for flow in json.loads(line[5:])["flows"]:
+                            http.get(f"{console_url}/api/flows/{flow}", timeout=10)
+
+        for _ in range(max(1, n // 5)):
+            watching.set()
+            subscriber = threading.Thread(target=subscribe, daemon=True)
+            subscriber.start()
+            watched += flow_times(sim, 5, warmup=1)
+            watching.clear()
+            subscriber.join(timeout=20)
+            alone += flow_times(sim, 5, warmup=1)
+    return watched, alone
+
+
 def concurrent_flows(sim: Simulation, count: int = 50) -> tuple[int, int, float]:
     expected = len(get_scenario("happy-path").run(sim).trace)
     started = time.perf_counter()
@@ -265,6 +299,17 @@ def main() -> None:
             "happy path, process mode: median / p95",
             f"{ms(statistics.median(proc))} / {ms(pct(proc, 95))}",
             "",
+        )
+    )
+
+    with console.status("happy paths with the console subscribed and not…"):
+        watched, alone = console_subscribed_vs_not(n)
+    med_watched, med_alone = statistics.median(watched), statistics.median(alone)
+    rows.append(
+        (
+            "happy path, process mode, console subscribed / not: median",
+            f"{ms(med_watched)} / {ms(med_alone)}",
+            f"console cost {100 * (med_watched / med_alone - 1):+.0f}% (target <= +10%)",
         )
     )
 
