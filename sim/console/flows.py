@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sim.console.glossary import PARAMETERS
+from sim.teaching import references
 from sim.teaching.explain import annotate
 from sim.tracing import Event, Trace, build_trace
 from sim.tracing.live import DEFAULT_FLOW, valid_flow_id
@@ -100,6 +101,8 @@ def step(event: Event) -> dict[str, Any]:
     """One step as the console lists it: the contract's fields, its path, what to point at."""
     data = event.to_dict()
     data["path"] = event.path
+    # "RFC 7636 §4.5 Client Sends the Authorization Code and …": sections with their titles.
+    data["rfc_cited"] = references.cite(references.parse(event.rfc)) if event.rfc else None
     data["exchange"] = event.exchange
     seen = {name for name, _ in event.values}
     data["point_at"] = [

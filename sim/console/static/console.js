@@ -201,7 +201,7 @@ function showStep() {
   $("step-title").textContent = `Step ${s.seq} of ${state.steps.length}`;
   $("step-line").textContent = `${s.from} → ${s.to}: ${s.method} ${s.path} → ${s.status}`;
   $("note").textContent = s.note || "";
-  $("rfc").textContent = s.rfc ? `${s.rfc}${s.rfc_title ? " " + s.rfc_title : ""}` : "";
+  $("rfc").textContent = s.rfc_cited || s.rfc || "";
   const points = $("point-at");
   points.replaceChildren();
   for (const p of s.point_at) points.append(el("li", {}, `Point at ${p.text} (${p.rfc})`));
@@ -258,7 +258,8 @@ async function inspectStep(seq) {
     ]));
     const ok = p.matches === true;
     parts.push(el("p", { class: ok ? "ok" : "bad" },
-      ok ? "equal: the same party sent both (RFC 7636 §4.6)" : "not equal, or no challenge sent"));
+      ok ? "equal: so the server accepts the code (RFC 7636 §4.6)"
+         : "not equal, or no challenge sent: the server must refuse (RFC 7636 §4.6)"));
   }
   for (const [name, token] of Object.entries(d.jwt)) {
     parts.push(el("h3", {}, `${name}: a JWT`));
