@@ -32,6 +32,7 @@ DEFAULT_PORT_BASE = 9000
 PORT_OFFSETS = {CLIENT: 0, AUTHORIZATION_SERVER: 1, RESOURCE_SERVER: 2}
 
 SCOPES = {
+    "openid": "Sign you in to the app: tell it who you are (OpenID Connect)",
     "profile": "Read your name",
     "photos:read": "See your photos",
     "photos:write": "Add photos",
@@ -55,6 +56,9 @@ class DemoClient:
     response_types: tuple[str, ...]
     scope: str
     auth_method: str
+    #: Also registered for scope `openid` (OpenID Connect sign-in), asked for only when the
+    #: app wants to know who logged in, so its plain OAuth flows stay as they were.
+    openid: bool = False
 
 
 USERS = (
@@ -74,6 +78,7 @@ CLIENTS = (
         ("code",),
         ALL_SCOPES,
         "client_secret_basic",
+        openid=True,
     ),
     DemoClient(
         "demo-spa",
@@ -84,6 +89,7 @@ CLIENTS = (
         ("code",),
         ALL_SCOPES,
         "none",
+        openid=True,
     ),
     DemoClient(
         "demo-service",
@@ -112,6 +118,16 @@ CLIENTS = (
         "/implicit/callback",
         ("implicit",),
         ("token",),
+        "profile photos:read",
+        "none",
+    ),
+    DemoClient(
+        "demo-tv",
+        None,
+        "Living-room TV (device flow, public client)",
+        None,
+        ("urn:ietf:params:oauth:grant-type:device_code",),
+        (),
         "profile photos:read",
         "none",
     ),

@@ -95,7 +95,7 @@ def seed(app: Flask) -> None:
             "redirect_uris": [base + demo.redirect_path] if demo.redirect_path else [],
             "grant_types": list(demo.grant_types),
             "response_types": list(demo.response_types),
-            "scope": demo.scope,
+            "scope": f"openid {demo.scope}" if demo.openid else demo.scope,
             "token_endpoint_auth_method": demo.auth_method,
         }
         client.set_client_metadata(metadata)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim.authorization_server.oauth2 import GRANTS
+from sim.authorization_server.openid import provider_metadata
 from sim.parties import SCOPES
 
 
@@ -47,4 +48,7 @@ def document(issuer: str) -> dict[str, Any]:
         ],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
+        # OpenID Connect Discovery 1.0 §3: the same document is served at
+        # /.well-known/openid-configuration, so the two can never disagree.
+        **provider_metadata(issuer),
     }

@@ -60,6 +60,9 @@ class AuthorizationCode(db.Model, OAuth2AuthorizationCodeMixin):
     used_at = db.Column(db.Integer, nullable=False, default=0)
     #: Lifetime in seconds, from the server config at issue time.
     lifetime = db.Column(db.Integer, nullable=False, default=60)
+    #: When the user logged in at this server (OIDC Core §2 `auth_time`); the mixin's own
+    #: `auth_time` column is the code's creation time, which `is_expired` counts from.
+    authenticated_at = db.Column(db.Integer, nullable=True)
 
     def is_expired(self) -> bool:
         return self.auth_time + self.lifetime < time.time()

@@ -22,6 +22,7 @@ from sim.authorization_server.grants import (
     RefreshTokenGrant,
 )
 from sim.authorization_server.issuer import Issuer
+from sim.authorization_server.openid import OpenIDCode, UserInfoEndpoint, new_id_token_key
 from sim.authorization_server.pkce import PKCE
 from sim.authorization_server.token_store import save_token
 from sim.parties import SCOPES
@@ -29,13 +30,13 @@ from sim.parties import SCOPES
 #: Grants with their extensions. Authlib picks the first whose response_type (authorization
 #: endpoint) or grant_type (token endpoint) matches the request.
 GRANTS = [
-    (AuthorizationCodeGrant, [PKCE]),
+    (AuthorizationCodeGrant, [PKCE, OpenIDCode()]),
     (RefreshTokenGrant, []),
     (ClientCredentialsGrant, []),
     (ImplicitGrant, []),
 ]
 #: Endpoints besides /authorize and /token.
-ENDPOINTS = [Revocation, Introspection]
+ENDPOINTS = [Revocation, Introspection, UserInfoEndpoint]
 #: Server-wide extensions.
 EXTENSIONS = [Issuer]
 
@@ -46,6 +47,7 @@ def config_oauth(app: Flask) -> AuthorizationServer:
     server.scopes_supported = list(SCOPES)
     key = ECKey.generate_key("P-256", parameters={"kid": "sim-es256", "use": "sig"})
     app.config["SIGNING_KEY"] = key
+    app.config["ID_TOKEN_KEY"] = new_id_token_key()
     server.register_token_generator(
         "default", JWTAccessTokens(app.config["ISSUER"], key, app.config["ACCESS_TOKEN_LIFETIME"])
     )

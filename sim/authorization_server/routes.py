@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
@@ -29,6 +30,7 @@ from flask import (
 
 from sim.authorization_server.metadata import document
 from sim.authorization_server.models import User, db
+from sim.authorization_server.openid import userinfo_errors
 from sim.form_csrf import check_csrf, csrf_token
 from sim.parties import SCOPES
 
@@ -126,6 +128,7 @@ def login():
         if user and user.check_password(request.form.get("password", "")):
             session.clear()
             session["user_id"] = user.id
+            session["auth_time"] = int(time.time())  # OIDC Core §2 auth_time
             return redirect(next_url)
         message = "Wrong username or password."
     status = 401 if message else 200
@@ -209,13 +212,22 @@ def cors(response: Response) -> Response:
 
 
 @bp.get("/.well-known/oauth-authorization-server")
+@bp.get("/.well-known/openid-configuration")
 def metadata():
     return jsonify(document(current_app.config["ISSUER"]))
 
 
+@bp.route("/userinfo", methods=["GET", "POST"])
+def userinfo():
+    """OpenID Connect UserInfo (Core §5.3); its errors are RFC 6750 §3 ones (Core §5.3.3)."""
+    response = server().create_endpoint_response("userinfo")
+    return no_store(userinfo_errors(response, request.headers.get("Authorization", "")))
+
+
 @bp.get("/jwks.json")
 def jwks():
-    return jsonify({"keys": [current_app.config["SIGNING_KEY"].as_dict(private=False)]})
+    keys = [current_app.config[name] for name in ("SIGNING_KEY", "ID_TOKEN_KEY")]
+    return jsonify({"keys": [key.as_dict(private=False) for key in keys]})
 
 
 @bp.get("/healthz")

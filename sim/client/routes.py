@@ -1,6 +1,7 @@
 """The client's pages: start a login, receive the callback, show the user's photos.
 
 /login      makes `state` and a PKCE verifier, remembers them, redirects to /authorize
+            (`?openid=1`: OpenID Connect, scope `openid` and a `nonce` kept in the session)
 /callback   checks state (CSRF) and iss (mix-up), redeems the code on the back channel,
             then redirects to a clean URL so the code does not stay in the address bar
 /           calls the resource server with the access token, refreshing it first when it
@@ -38,6 +39,7 @@ from flask import (
 
 from sim import defences
 from sim.client.history import console_link
+from sim.client.id_token import IDTokenError, verify_id_token
 from sim.form_csrf import check_csrf, csrf_token, same_token
 from sim.parties import CLIENT
 from sim.tracing import trace_session
@@ -70,14 +72,17 @@ def authorization_server(name: str | None = None) -> dict[str, str] | None:
 
 
 def oauth_session(
-    token: dict | None = None, sid: str | None = None, server: dict[str, str] | None = None
+    token: dict | None = None,
+    sid: str | None = None,
+    server: dict[str, str] | None = None,
+    scope: str | None = None,
 ) -> OAuth2Session:
     """Authlib's OAuth 2.0 client, traced as the `client` party."""
     server = server or authorization_server()
     session_ = OAuth2Session(
         server["client_id"],
         server["client_secret"],
-        scope=cfg("SCOPE"),
+        scope=scope or cfg("SCOPE"),
         redirect_uri=cfg("BASE_URL") + "/callback",
         code_challenge_method="S256",
         token=token,
@@ -109,8 +114,14 @@ def login():
     if server is None:
         return message("Unknown authorization server", "Choose a server this app knows.", 400)
     verifier = generate_token(48)
-    url, state = oauth_session(server=server).create_authorization_url(
-        server["authorization_endpoint"], code_verifier=verifier
+    scope, extra = cfg("SCOPE"), {}
+    if request.args.get("openid") == "1" and not name:
+        # OpenID Connect: the same code flow, plus scope `openid` and a nonce bound to this
+        # browser's session; it comes back inside the ID token (OIDC Core §3.1.2.1).
+        extra["nonce"] = session["oidc_nonce"] = generate_token(32)
+        scope = "openid " + scope
+    url, state = oauth_session(server=server, scope=scope).create_authorization_url(
+        server["authorization_endpoint"], code_verifier=verifier, **extra
     )
     current_app.extensions["pending"].add(
         state, {"verifier": verifier, "issuer": server["issuer"], "server": name}
@@ -124,6 +135,7 @@ def callback():
     args = request.args
     state = args.get("state", "")
     expected = session.pop("oauth_state", None)
+    nonce = session.pop("oidc_nonce", None)
     if not defences.is_off(defences.STATE, store()):
         if not state or not expected or not same_token(state, expected):
             return message(
@@ -155,12 +167,51 @@ def callback():
     token = oauth_session(server=server).fetch_token(
         server["token_endpoint"], code=code, code_verifier=pending["verifier"]
     )
+    if "id_token" in token:
+        refused = check_id_token(token, server, nonce)
+        if refused is not None:
+            return refused
     sid = secrets.token_urlsafe(24)
     current_app.extensions["tokens"].put(sid, dict(token))
     current_app.extensions["history"].login(sid, current_flow.get(), code, dict(token))
     session["sid"] = sid
     # Redirect to a clean URL: the code must not linger in history or Referer headers.
     return redirect("/")
+
+
+def check_id_token(token: dict, server: dict[str, str], nonce: str | None):
+    """Verify the ID token (signature with the server's JWKS, iss, aud, exp, nonce), ask
+    UserInfo for the user's name with the access token, and keep who logged in with the
+    tokens; a refusal page if any check fails. (A real client caches the JWKS; fetching it
+    on each login keeps the trace showing where the key comes from.) A server that does not
+    answer is `server_unreachable`'s, like everywhere else."""
+    jwks = oauth_session(server=server).get(
+        server["issuer"] + "/jwks.json", timeout=10, withhold_token=True
+    )
+    try:
+        claims = verify_id_token(
+            token["id_token"],
+            jwks.json(),
+            server["issuer"],
+            server["client_id"],
+            nonce,
+            token.get("access_token"),
+        )
+    except (IDTokenError, ValueError) as error:
+        return message(
+            "Login refused: the ID token is not valid",
+            f"The check of {getattr(error, 'reason', 'the ID token')!r} failed: "
+            f"{getattr(error, 'detail', error)}. The app does not log anyone in with it.",
+            400,
+            "OIDC Core §3.1.3.7",
+        )
+    info = oauth_session(token, server=server).get(server["issuer"] + "/userinfo", timeout=10)
+    if info.status_code != 200 or info.json().get("sub") != claims["sub"]:
+        # OIDC Core §5.3.2: the UserInfo sub MUST exactly match the ID token's.
+        return message("Login refused", "UserInfo did not confirm the ID token's user.", 400)
+    token["id_claims"] = {k: claims[k] for k in ("sub", "iss", "auth_time") if k in claims}
+    token["id_claims"]["name"] = info.json().get("name")
+    return None
 
 
 def error_from_authorization_server(error: str, description: str | None):

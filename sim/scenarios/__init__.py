@@ -17,6 +17,7 @@ ORDER = (
     "revocation",
     "consent-denied",
     "scope-downgrade",
+    "openid-connect",
     "csrf-state",
     "code-interception",
     "redirect-uri-tampering",

@@ -13,6 +13,7 @@ from functools import cached_property
 from urllib.parse import parse_qs, urlsplit
 
 from sim.parties import ATTACKER, AUTHORIZATION_SERVER, CLIENT, CLIENTS, RESOURCE_SERVER, USER_AGENT
+from sim.teaching.beyond_notes import BEYOND_RULES
 from sim.tracing import Event
 
 
@@ -361,6 +362,7 @@ ATTACK_RULES: list[Rule] = [
 ]
 
 RULES: list[Rule] = [
+    *BEYOND_RULES,
     *ATTACK_RULES,
     *FLOW_RULES,
     (

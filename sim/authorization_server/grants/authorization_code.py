@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
-from flask import current_app, g
+from flask import current_app, g, session
 
 from sim import defences
 from sim.authorization_server.authorization_request import CODE_CHECKS, ChecksInOrder
@@ -59,6 +59,8 @@ class AuthorizationCodeGrant(ChecksInOrder, grants.AuthorizationCodeGrant):
             code_challenge=payload.get("code_challenge"),
             code_challenge_method=payload.get("code_challenge_method"),
             lifetime=current_app.config["CODE_LIFETIME"],
+            nonce=payload.get("nonce"),  # OpenID Connect: returned in the ID token
+            authenticated_at=session.get("auth_time"),
         )
         db.session.add(item)
         db.session.commit()

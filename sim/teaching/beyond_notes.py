@@ -1,0 +1,115 @@
+"""Step notes for the flows beyond the authorization code: OpenID Connect, DPoP, the device
+authorization grant and the backend-for-frontend. Rules in the shape of `explain.RULES`
+(test, note, citation), checked before the seed's rules because each names an endpoint, a
+header or a parameter of its own.
+
+The tests only read what crossed the wire, through the `Step` that explain builds (path,
+parameters, status, headers), so a real browser's session is explained the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sim.parties import AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER
+
+Test = Callable[[Any], bool]
+AS, C, RS = AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def at(party: str, method: str, path: str) -> Test:
+    return lambda s: s.event.to == party and s.event.method == method and s.path == path
+
+
+def both(*tests: Test) -> Test:
+    return lambda s: all(t(s) for t in tests)
+
+
+def status(low: int, high: int | None = None) -> Test:
+    return lambda s: low <= s.status <= (high or low)
+
+
+def sender(party: str) -> Test:
+    return lambda s: s.event.sender == party
+
+
+def header(name: str) -> Test:
+    wanted = name.lower()
+    return lambda s: any(k.lower() == wanted for k in s.event.request_headers)
+
+
+def authorization_scheme(scheme: str) -> Test:
+    def test(s) -> bool:
+        for key, value in s.event.request_headers.items():
+            if key.lower() == "authorization":
+                return value.split(" ", 1)[0].lower() == scheme.lower()
+        return False
+
+    return test
+
+
+def answered(text: str) -> Test:
+    return lambda s: text in s.event.response_body
+
+
+def openid_requested(s) -> bool:
+    return "openid" in s.param("scope").split()
+
+
+TOKEN = at(AS, "POST", "/token")
+
+OIDC_RULES: list[tuple[Test, str, str | None]] = [
+    (
+        both(at(C, "GET", "/login"), lambda s: s.param("openid") == "1"),
+        "OpenID Connect sign-in starts like any code flow, plus scope openid and a nonce: a "
+        "random value the client keeps in this browser's session. It will come back inside "
+        "the ID token, tying that token to this very login.",
+        "OIDC Core §3.1.2.1, §15.5.2",
+    ),
+    (
+        both(at(AS, "GET", "/authorize"), openid_requested, status(300, 399)),
+        "An authentication request: response_type=code with scope openid and a nonce. The "
+        "server checks it like any authorization request, then asks the user to log in.",
+        "OIDC Core §3.1.2.1, §3.1.2.2",
+    ),
+    (
+        both(TOKEN, sender(C), status(200), answered('"id_token"')),
+        "The code exchange answers with an ID token beside the access token. The ID token is "
+        "for the client: signed by the server, aud = the client's id, sub = who logged in, "
+        "auth_time, exp, and the nonce. The access token is for the API (aud = the resource "
+        "server) and proves nothing to the client about a login.",
+        "OIDC Core §3.1.3.3, §2",
+    ),
+    (
+        at(AS, "GET", "/jwks.json"),
+        "The client fetches the server's public keys (JWKS) and checks the ID token: the "
+        "signature with the key named by kid, iss = the server, aud holds its client_id, exp "
+        "not passed, nonce = the one in this browser's session. Only then does it believe who "
+        "logged in.",
+        "OIDC Core §3.1.3.7",
+    ),
+    (
+        both(lambda s: s.path == "/userinfo", status(200)),
+        "The client asks UserInfo for the user's name, sending the access token as a Bearer "
+        "token; the answer's sub must equal the ID token's sub. With a code flow the profile "
+        "claims come from here, not from the ID token.",
+        "OIDC Core §5.3, §5.3.2, §5.4",
+    ),
+    (
+        lambda s: s.path == "/userinfo",
+        "UserInfo refuses: no valid access token granted openid (an RFC 6750 error).",
+        "OIDC Core §5.3.3, RFC 6750 §3.1",
+    ),
+    (
+        both(at(C, "GET", "/callback"), status(400), answered("ID token is not valid")),
+        "The client refuses the login: a check of the ID token failed (its page names which), "
+        "so nobody is signed in with it.",
+        "OIDC Core §3.1.3.7",
+    ),
+]
+
+
+#: Every rule of this module, most specific first; `explain.RULES` puts them first.
+BEYOND_RULES: list[tuple[Test, str, str | None]] = [*OIDC_RULES]
