@@ -360,3 +360,11 @@ def test_checks_run_in_the_listed_order(oauth, sim):
     # The implicit grant's answers, errors included, travel in the fragment (RFC 6749 §4.2.2.1).
     fragment = parse_qs(urlsplit(wrong_type.headers["Location"]).fragment)
     assert fragment["error"] == ["unauthorized_client"]
+
+
+def test_the_back_channel_check_table_lists_the_checks_in_the_order_they_run():
+    from sim.authorization_server import back_channel_request as module
+
+    doc = module.__doc__
+    positions = [doc.index(f"  {check.__name__}  ") for check in module.CHECKS]
+    assert positions == sorted(positions)

@@ -104,3 +104,258 @@ def test_a_refused_refresh_answers_alike_on_every_page_and_ends_the_session(sim)
         after = ua.get(sim.client_url + "/")
         assert "Log in with the authorization server" in after.text
     assert answers[0] == answers[1]
+
+
+# --- Token endpoint strictness (RFC 6749 §2.3, §3.2, §5.2) ---------------------------------
+
+BASIC_CLIENT = ("demo-client", "demo-secret")
+
+
+def _code_request(oauth, grant) -> list[tuple[str, str]]:
+    return [
+        ("grant_type", "authorization_code"),
+        ("code", grant.code),
+        ("redirect_uri", oauth.redirect_uri),
+        ("code_verifier", grant.verifier),
+    ]
+
+
+@pytest.mark.parametrize("repeated", ["code", "grant_type", "redirect_uri", "code_verifier"])
+def test_a_repeated_token_request_parameter_is_invalid_request(oauth, repeated):
+    grant = oauth.get_code()
+    data = _code_request(oauth, grant)
+    data.append(next(item for item in data if item[0] == repeated))
+    answer = oauth.token(data)
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_request"
+    # Nothing was spent: the same code still works once, sent properly.
+    assert oauth.redeem(grant).status_code == 200
+
+
+@pytest.mark.parametrize("endpoint", ["/revoke", "/introspect"])
+def test_a_repeated_token_is_invalid_request_at_revocation_and_introspection(oauth, endpoint):
+    tokens = oauth.tokens()
+    auth = BASIC_CLIENT if endpoint == "/revoke" else ("demo-rs", "rs-secret")
+    answer = requests.post(
+        oauth.as_url + endpoint,
+        data=[("token", tokens["access_token"]), ("token", "other")],
+        auth=auth,
+        timeout=10,
+    )
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_request"
+    assert oauth.introspect(tokens["access_token"]).json()["active"] is True
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [("client_secret", "demo-secret")],
+        [("client_secret", "wrong")],
+        [("client_id", "demo-spa")],
+    ],
+    ids=["basic+right-secret", "basic+wrong-secret", "basic+other-client_id"],
+)
+def test_one_authentication_method_per_request(oauth, extra):
+    grant = oauth.get_code()
+    answer = oauth.token(_code_request(oauth, grant) + extra)
+    assert answer.status_code in (400, 401)
+    assert answer.json()["error"] in ("invalid_request", "invalid_client")
+
+
+def test_the_token_endpoint_takes_form_urlencoded_only(oauth):
+    grant = oauth.get_code()
+    fields = {k: (None, v) for k, v in _code_request(oauth, grant)}
+    multipart = requests.post(oauth.as_url + "/token", files=fields, auth=BASIC_CLIENT, timeout=10)
+    assert multipart.status_code == 400 and multipart.json()["error"] == "invalid_request"
+    as_json = requests.post(
+        oauth.as_url + "/token", json=dict(_code_request(oauth, grant)), auth=BASIC_CLIENT
+    )
+    assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
+    assert oauth.redeem(grant).status_code == 200
+
+
+@pytest.mark.parametrize("endpoint", ["/revoke", "/introspect"])
+def test_revocation_and_introspection_enforce_the_registered_auth_method(oauth, endpoint):
+    tokens = oauth.tokens()
+    client_id, secret = BASIC_CLIENT if endpoint == "/revoke" else ("demo-rs", "rs-secret")
+    # Registered client_secret_basic; the same secret in the body is another method.
+    answer = requests.post(
+        oauth.as_url + endpoint,
+        data={"token": tokens["access_token"], "client_id": client_id, "client_secret": secret},
+        timeout=10,
+    )
+    assert answer.status_code in (400, 401) and answer.json()["error"] == "invalid_client"
+    assert oauth.introspect(tokens["access_token"]).json()["active"] is True
+
+
+def test_a_spent_refresh_token_from_another_client_changes_nothing(oauth):
+    tokens = oauth.tokens()
+    rotated = oauth.token({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    assert rotated.status_code == 200
+    # demo-spa needs no secret: anyone can speak as it. The spent token is not its own.
+    stranger = requests.post(
+        oauth.as_url + "/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": "demo-spa",
+        },
+        timeout=10,
+    )
+    assert stranger.status_code == 400 and stranger.json()["error"] == "invalid_grant"
+    # The owner's family lives on (RFC 6749 §6: checked against the calling client first).
+    assert oauth.introspect(rotated.json()["access_token"]).json()["active"] is True
+    again = oauth.token(
+        {"grant_type": "refresh_token", "refresh_token": rotated.json()["refresh_token"]}
+    )
+    assert again.status_code == 200
+
+
+def test_a_spent_code_from_another_client_or_without_credentials_changes_nothing(oauth):
+    grant = oauth.get_code()
+    first = oauth.redeem(grant)
+    access = first.json()["access_token"]
+    data = dict(_code_request(oauth, grant))
+    by_spa = requests.post(oauth.as_url + "/token", data={**data, "client_id": "demo-spa"})
+    assert by_spa.status_code == 400 and by_spa.json()["error"] == "invalid_grant"
+    anonymous = requests.post(oauth.as_url + "/token", data={**data, "client_id": "demo-client"})
+    assert anonymous.status_code in (400, 401) and anonymous.json()["error"] == "invalid_client"
+    assert oauth.introspect(access).json()["active"] is True
+    # Only the client the code was issued to reaches revocation on replay.
+    assert oauth.redeem(grant).json()["error"] == "invalid_grant"
+    assert oauth.introspect(access).json() == {"active": False}
+
+
+# --- Consent (RFC 6749 §3.3) ---------------------------------------------------------------
+
+
+def _consent_page(sim, url: str):
+    ua = sim.user_agent(sim.new_flow("consent"))
+    page = ua.follow(ua.get(url))
+    page = ua.submit(page, {"username": "alice", "password": "wonderland"})
+    assert "decision" in page.text
+    return ua, page
+
+
+def test_the_implicit_grant_honours_unticked_scopes(sim):
+    from urllib.parse import urlencode
+
+    url = (
+        sim.authorization_server_url
+        + "/authorize?"
+        + urlencode(
+            {
+                "response_type": "token",
+                "client_id": "demo-implicit",
+                "redirect_uri": sim.client_url + "/implicit/callback",
+                "scope": "profile photos:read",
+                "state": "s1",
+            }
+        )
+    )
+    ua, page = _consent_page(sim, url)
+    answer = ua.submit(page, button="approve", checked={"profile"}, follow=False)
+    fragment = parse_qs(urlsplit(answer.headers["Location"]).fragment)
+    assert fragment["scope"] == ["profile"]
+    import joserfc.jwt
+    from joserfc.jwk import KeySet
+
+    jwks = requests.get(sim.authorization_server_url + "/jwks.json", timeout=5).json()
+    claims = joserfc.jwt.decode(fragment["access_token"][0], KeySet.import_key_set(jwks)).claims
+    assert claims["scope"] == "profile"
+
+
+def test_ticking_only_scopes_that_were_not_requested_is_a_refusal(sim, oauth):
+    from tests.conftest import s256
+
+    ua, page = _consent_page(
+        sim,
+        oauth.authorize_url(
+            scope="profile", code_challenge=s256("q" * 50), code_challenge_method="S256"
+        ),
+    )
+    answer = ua.request(
+        "POST",
+        page.url,
+        data={"csrf_token": csrf(page.text), "decision": "approve", "grant_scope": "photos:write"},
+    )
+    assert answer.status_code == 302
+    params = parse_qs(urlsplit(answer.headers["Location"]).query)
+    assert params["error"] == ["access_denied"] and "code" not in params
+
+
+# --- Sessions at the authorization server --------------------------------------------------
+
+
+def test_a_replayed_cookie_after_logout_lands_on_the_login_page(sim, oauth):
+    from tests.conftest import s256
+
+    ua = sim.user_agent(sim.new_flow("logout-replay"))
+    login = ua.get(sim.authorization_server_url + "/login")
+    home = ua.submit(login, {"username": "alice", "password": "wonderland"})
+    assert "Logged in as" in home.text
+    saved = ua.session.cookies.get("sim_as_session")
+    out = ua.request(
+        "POST", sim.authorization_server_url + "/logout", data={"csrf_token": csrf(home.text)}
+    )
+    assert out.status_code == 302
+    # An attacker (or the next student at this computer) kept a copy of the cookie.
+    replay = requests.get(
+        oauth.authorize_url(code_challenge=s256("r" * 50), code_challenge_method="S256"),
+        cookies={"sim_as_session": saved},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert replay.status_code == 302 and "/login" in replay.headers["Location"]
+
+
+def test_an_expired_login_session_asks_to_log_in_again():
+    from sim.authorization_server import create_app
+    from sim.runtime.servers import ServerThread, bind
+
+    sock = bind(0, "authorization-server")
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    app = create_app({"ISSUER": url, "LOGIN_SESSION_LIFETIME": 0})
+    server = ServerThread(app, sock, "expiry-test")
+    server.start()
+    try:
+        with requests.Session() as browser:
+            page = browser.get(url + "/login", timeout=10)
+            logged_in = browser.post(
+                url + "/login",
+                data={"csrf_token": csrf(page.text), "username": "alice", "password": "wonderland"},
+                timeout=10,
+            )
+            # The login itself worked (straight to the home page, not the form again) ...
+            assert logged_in.status_code == 200 and 'name="password"' not in logged_in.text
+            # ... but a session that lives 0 seconds is over by the next request.
+            assert "Not logged in" in logged_in.text
+            assert "Not logged in" in browser.get(url + "/", timeout=10).text
+    finally:
+        server.stop()
+
+
+def test_a_failed_login_is_the_form_again_not_a_bare_401(sim):
+    ua = sim.user_agent(sim.new_flow("bad-password"))
+    page = ua.get(sim.authorization_server_url + "/login")
+    answer = ua.submit(page, {"username": "alice", "password": "wrong"})
+    assert answer.status_code == 200
+    assert 'name="password"' in answer.text and "Wrong username or password" in answer.text
+
+
+@pytest.mark.parametrize("evil", ["\r\nSet-Cookie: x=1", "\n", "\x00", "\t"])
+def test_control_characters_in_next_fall_back_to_home(sim, evil):
+    ua = sim.user_agent(sim.new_flow("next-crlf"))
+    page = ua.get(sim.authorization_server_url + "/login")
+    answer = ua.request(
+        "POST",
+        sim.authorization_server_url + "/login",
+        data={
+            "csrf_token": csrf(page.text),
+            "username": "alice",
+            "password": "wonderland",
+            "next": "/authorize?client_id=demo-client" + evil,
+        },
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"] in ("/", sim.authorization_server_url + "/")
+    assert "Set-Cookie: x" not in str(answer.headers)

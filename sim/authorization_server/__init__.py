@@ -33,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     # and dominate every flow. Raise it with --password-rounds to feel the difference.
     "PASSWORD_HASH_ROUNDS": 1000,
     "SESSION_COOKIE_NAME": "sim_as_session",
+    #: Seconds a login at the authorization server lasts (a class day is shorter).
+    "LOGIN_SESSION_LIFETIME": 8 * 3600,
     "INTROSPECTION_CLIENTS": ["demo-rs"],
     "TRACE_STORE": None,
     "DATABASE": None,

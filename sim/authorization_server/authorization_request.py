@@ -160,6 +160,10 @@ class ChecksInOrder:
     for grants whose responses go there, as the implicit grant's do)."""
 
     AUTHORIZATION_CHECKS: tuple[Check, ...] = CODE_CHECKS
+    #: Set by the consent view: the scopes the resource owner ticked. Authlib validates the
+    #: request again when it answers, which resets the scope to what was asked; narrowing
+    #: it here, after the checks, makes the consent hold for every grant (RFC 6749 §3.3).
+    consented_scope: frozenset[str] | None = None
 
     @hooked
     def validate_authorization_request(self) -> str:
@@ -172,4 +176,7 @@ class ChecksInOrder:
                     error.redirect_uri = self.redirect_uri
                     error.redirect_fragment = self.ERROR_RESPONSE_FRAGMENT
                 raise
+        if self.consented_scope is not None:
+            asked = (self.request.scope or "").split()
+            self.request.scope = " ".join(s for s in asked if s in self.consented_scope)
         return self.redirect_uri

@@ -44,6 +44,12 @@ class Client(db.Model, OAuth2ClientMixin):
         uris = self.redirect_uris
         return uris[0] if len(uris) == 1 else None
 
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        # Authlib enforces the registered method at the token endpoint only (its mixin says
+        # "TODO" for the others): a client authenticates the same way at revocation and
+        # introspection, so demo-client cannot fall back to client_secret_post or "none".
+        return self.token_endpoint_auth_method == method
+
     def get_allowed_scope(self, scope: str | None) -> str | None:
         # Authlib silently drops what the client may not have; when nothing requested is
         # allowed, say so (None makes Authlib answer invalid_scope, RFC 6749 §3.3) rather
@@ -83,3 +89,16 @@ class Token(db.Model, OAuth2TokenMixin):
         now = now or int(time.time())
         self.access_token_revoked_at = self.access_token_revoked_at or now
         self.refresh_token_revoked_at = self.refresh_token_revoked_at or now
+
+
+class LoginSession(db.Model):
+    """A resource owner's login at the authorization server, kept here rather than only in
+    the signed cookie: the cookie holds just this row's random id, so logging out (or the
+    expiry) ends the session even for a copy of the cookie replayed later."""
+
+    id = db.Column(db.String(64), primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    created_at = db.Column(db.Integer, nullable=False)
+    expires_at = db.Column(db.Integer, nullable=False)
+    #: When logout ended it; 0 while it lasts.
+    ended_at = db.Column(db.Integer, nullable=False, default=0)

@@ -8,28 +8,25 @@ Every view catches Authlib's OAuth2Error: no input may produce a 5xx.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import time
-
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from flask import (
     Blueprint,
     Response,
     current_app,
-    g,
     jsonify,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 
+from sim.authorization_server import login_sessions
+from sim.authorization_server.back_channel_request import first_failure
+from sim.authorization_server.login_sessions import current_user
 from sim.authorization_server.metadata import document
-from sim.authorization_server.models import User, db
+from sim.authorization_server.models import User
 from sim.authorization_server.openid import userinfo_errors
 from sim.form_csrf import check_csrf, csrf_token
 from sim.parties import SCOPES
@@ -39,11 +36,6 @@ bp = Blueprint("authorization_server", __name__)
 
 def server():
     return current_app.extensions["authorization_server"]
-
-
-def current_user() -> User | None:
-    user_id = session.get("user_id")
-    return db.session.get(User, user_id) if user_id else None
 
 
 def error_page(error: OAuth2Error) -> tuple[str, int]:
@@ -104,17 +96,24 @@ def authorize_decision():
         return authorization_error(error)
     except ValueError:
         return unquotable_input_page()
-    # The user may grant fewer scopes than asked (scope downgrade, RFC 6749 §3.3); granting
-    # none of them is a refusal, never a token with an empty (or defaulted) scope.
-    g.granted_scope = set(request.form.getlist("grant_scope"))
-    approved = request.form.get("decision") == "approve" and bool(g.granted_scope)
+    # RFC 6749 §3.3: the server may issue less than asked "based on ... the resource owner's
+    # instructions". What the user ticked, among what was asked, becomes the grant's scope
+    # for every grant (code, implicit, and any added later); ticking nothing that was asked
+    # is a refusal, never a token with an empty (or defaulted) scope.
+    grant.consented_scope = frozenset(request.form.getlist("grant_scope"))
+    granted = [s for s in (grant.request.scope or "").split() if s in grant.consented_scope]
+    approved = request.form.get("decision") == "approve" and bool(granted)
     return server().create_authorization_response(
         grant=grant, grant_user=user if approved else None
     )
 
 
 def safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/authorize?") else url_for(".index")
+    """Where to go after logging in: back to an authorization request on this server, or
+    home. A control character (CR/LF would split the Location header) means home too."""
+    if target and target.startswith("/authorize?") and target.isprintable():
+        return target
+    return url_for(".index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -126,21 +125,18 @@ def login():
         username = request.form.get("username", "")
         user = User.query.filter_by(username=username).first()
         if user and user.check_password(request.form.get("password", "")):
-            session.clear()
-            session["user_id"] = user.id
-            session["auth_time"] = int(time.time())  # OIDC Core §2 auth_time
+            login_sessions.start(user)  # its start is OIDC Core §2's auth_time
             return redirect(next_url)
         message = "Wrong username or password."
-    status = 401 if message else 200
-    return render_template(
-        "login.html", next=next_url, message=message, csrf_token=csrf_token()
-    ), status
+    # A failed login is the form again with a message (200): a 401 would need a
+    # WWW-Authenticate challenge (RFC 9110 §15.5.2), and there is no HTTP scheme here.
+    return render_template("login.html", next=next_url, message=message, csrf_token=csrf_token())
 
 
 @bp.post("/logout")
 def logout():
     check_csrf()
-    session.clear()
+    login_sessions.end()
     return redirect(url_for(".index"))
 
 
@@ -149,22 +145,10 @@ def index():
     return render_template("index.html", user=current_user(), csrf_token=csrf_token())
 
 
-def malformed_basic_auth() -> bool:
-    """Authlib 1.9 raises ValueError (a 500) on `Authorization: Basic ` with nothing or
-    junk after it; catch it here and answer invalid_client like any bad credential."""
-    header = request.headers.get("Authorization", "")
-    if not header.lower().startswith("basic"):
-        return False
-    try:
-        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return True
-    return ":" not in decoded
-
-
-def invalid_client_response():
-    error = InvalidClientError(status_code=401, description="Malformed Basic credentials.")
-    return server().handle_error_response(None, error)
+def refused_before_authlib():
+    """The back-channel checks of `back_channel_request`, as an error response, or None."""
+    error = first_failure(request)
+    return None if error is None else server().handle_error_response(None, error)
 
 
 def no_store(response: Response) -> Response:
@@ -177,25 +161,22 @@ def no_store(response: Response) -> Response:
 def token():
     if request.method == "OPTIONS":
         return cors(Response(status=204))
-    if malformed_basic_auth():
-        return cors(no_store(invalid_client_response()))
-    return cors(no_store(server().create_token_response()))
+    refused = refused_before_authlib()
+    return cors(no_store(refused or server().create_token_response()))
 
 
 @bp.route("/revoke", methods=["POST", "OPTIONS"])
 def revoke():
     if request.method == "OPTIONS":
         return cors(Response(status=204))
-    if malformed_basic_auth():
-        return cors(invalid_client_response())
-    return cors(server().create_endpoint_response("revocation"))
+    refused = refused_before_authlib()
+    return cors(no_store(refused or server().create_endpoint_response("revocation")))
 
 
 @bp.post("/introspect")
 def introspect():
-    if malformed_basic_auth():
-        return invalid_client_response()
-    return no_store(server().create_endpoint_response("introspection"))
+    refused = refused_before_authlib()
+    return no_store(refused or server().create_endpoint_response("introspection"))
 
 
 def cors(response: Response) -> Response:

@@ -31,9 +31,10 @@ from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
-from flask import current_app, g, session
+from flask import current_app
 
 from sim import defences
+from sim.authorization_server import login_sessions
 from sim.authorization_server.authorization_request import CODE_CHECKS, ChecksInOrder
 from sim.authorization_server.models import AuthorizationCode, User, db
 from sim.authorization_server.switches import off
@@ -46,21 +47,17 @@ class AuthorizationCodeGrant(ChecksInOrder, grants.AuthorizationCodeGrant):
 
     def save_authorization_code(self, code, request):
         payload = request.payload.data
-        scope = request.scope or ""
-        granted = g.get("granted_scope")
-        if granted is not None:  # the user unticked some scopes on the consent page
-            scope = " ".join(s for s in scope.split() if s in granted)
         item = AuthorizationCode(
             code=code,
             client_id=request.client.client_id,
             redirect_uri=request.payload.redirect_uri or "",
-            scope=scope,
+            scope=request.scope or "",
             user_id=request.user.id,
             code_challenge=payload.get("code_challenge"),
             code_challenge_method=payload.get("code_challenge_method"),
             lifetime=current_app.config["CODE_LIFETIME"],
             nonce=payload.get("nonce"),  # OpenID Connect: returned in the ID token
-            authenticated_at=session.get("auth_time"),
+            authenticated_at=login_sessions.auth_time(),
         )
         db.session.add(item)
         db.session.commit()

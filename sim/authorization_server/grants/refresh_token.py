@@ -44,6 +44,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         token = Token.query.filter_by(refresh_token=refresh_token).first()
         if token is None or token.refresh_token_revoked_at:
             return None
+        if not token.check_client(self.request.client):
+            # RFC 6749 §6: the server MUST "ensure that the refresh token was issued to the
+            # authenticated client". Checked BEFORE reuse detection: a spent token shown by
+            # another client (demo-spa needs no secret) is invalid_grant and changes nothing;
+            # otherwise anyone holding an old token could revoke its owner's family at will.
+            return None
         if token.rotated_at:
             if off(defences.REFRESH_ROTATION):
                 return token

@@ -1,0 +1,65 @@
+"""The resource owner's login sessions at the authorization server: start, look up, end.
+
+RFC 6749 §3.1: "The authorization server MUST first verify the identity of the resource
+owner. The way in which the authorization server authenticates the resource owner (e.g.,
+username and password login, session cookies) is beyond the scope of this specification."
+
+A signed cookie alone cannot be taken back: after logout, a saved copy would log its holder
+in for ever. So the cookie carries only a random session id, and the session itself (whose,
+until when, ended or not) lives in the database: logout and expiry end it on the server.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app, session
+
+from sim.authorization_server.models import LoginSession, User, db
+from sim.authorization_server.switches import now
+
+KEY = "login_session"
+
+
+def start(user: User) -> None:
+    """A new session for `user`, under a new id (never the one the browser came with)."""
+    session.clear()
+    stamp = now()
+    item = LoginSession(
+        id=secrets.token_urlsafe(32),
+        user_id=user.id,
+        created_at=stamp,
+        expires_at=stamp + int(current_app.config["LOGIN_SESSION_LIFETIME"]),
+    )
+    db.session.add(item)
+    db.session.commit()
+    session[KEY] = item.id
+
+
+def current_user() -> User | None:
+    """The logged-in user, if this browser's session id names a live session."""
+    session_id = session.get(KEY)
+    if not isinstance(session_id, str):
+        return None
+    item = db.session.get(LoginSession, session_id)
+    if item is None or item.ended_at or item.expires_at <= now():
+        return None
+    return db.session.get(User, item.user_id)
+
+
+def end() -> None:
+    """Log out: the session ends on the server, so no copy of the cookie revives it."""
+    session_id = session.get(KEY)
+    if isinstance(session_id, str):
+        item = db.session.get(LoginSession, session_id)
+        if item is not None and not item.ended_at:
+            item.ended_at = now()
+            db.session.commit()
+    session.clear()
+
+
+def auth_time() -> int | None:
+    """When the current session's user logged in (OpenID Connect Core §2 `auth_time`)."""
+    session_id = session.get(KEY)
+    item = db.session.get(LoginSession, session_id) if isinstance(session_id, str) else None
+    return item.created_at if item is not None else None
