@@ -1,9 +1,10 @@
-"""oauth-sim benchmarks: one command, one table (`python benchmarks/run.py`).
+"""oauth-sim benchmarks: one command, one table (`python benchmarks/run.py [--json out.json]`).
 
 Machines here differ about 2x in speed, so every speed is reported next to a ratio measured
 in the same run: our flow against the peer (node-oidc-provider driven by the same kind of
 hop-by-hop requests driver), tracing on against tracing off, a flow against one trivial
-request. Not a test: nothing here asserts a speed.
+request. Not a test: nothing here asserts a speed. How to read the output:
+benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ from flask import Flask
 from rich.console import Console
 from rich.table import Table
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
+from benchmarks import classroom, layers  # noqa: E402
+from benchmarks.measure import machine_info, own_cpu_seconds, tree_cpu_seconds  # noqa: E402
 from sim import Simulation  # noqa: E402
 from sim.runtime.servers import ServerThread, bind  # noqa: E402
 from sim.scenarios import get_scenario  # noqa: E402
@@ -171,6 +175,101 @@ def traced_vs_untraced(n: int) -> tuple[list[float], list[float]]:
     return on, off
 
 
+def concurrent_flows(sim: Simulation, count: int = 50) -> tuple[int, int, float]:
+    expected = len(get_scenario("happy-path").run(sim).trace)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        results = list(pool.map(lambda _: sim.run("happy-path"), range(count)))
+    elapsed = (time.perf_counter() - started) * 1000
+    recorded = sum(len(r.trace) for r in results)
+    return recorded, expected * count, elapsed
+
+
+def diagram_times(sim: Simulation) -> tuple[float, float]:
+    trace = sim.run("happy-path").trace.redacted()
+    trace.to_svg()
+    warm = []
+    for _ in range(20):
+        started = time.perf_counter()
+        trace.to_svg()
+        warm.append((time.perf_counter() - started) * 1000)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        handle.write(trace.to_json(detail=True))
+    code = (
+        "import json,sys,time; from sim.tracing import Event, Trace;"
+        f"t=Trace([Event.from_dict(d) for d in json.load(open({handle.name!r}))]);"
+        "s=time.perf_counter(); t.to_svg(); print((time.perf_counter()-s)*1000)"
+    )
+    cold = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    return statistics.median(warm), float(cold.strip().splitlines()[-1])
+
+
+def alternate_with_peer(sim: Simulation, n: int, warmup: int = 5) -> dict | str:
+    """Our authorization server and node-oidc-provider on the same nine steps, one flow of
+    each in turn, so both see the same machine. Around every flow: the server process
+    tree's CPU (kernel accounting), the driver's own CPU, and the wall time."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "peer"))
+    try:
+        import peer  # noqa: PLC0415
+    except ImportError as error:
+        return f"skipped ({error})"
+    ours_pid = sim._processes["authorization-server"].pid
+    try:
+        with tempfile.TemporaryDirectory(prefix="oauth-sim-peer-") as workdir:
+            peer.install(Path(workdir))
+            with peer.PeerServer(Path(workdir)) as server:
+                peer_pid = server._proc.pid
+                sides = {
+                    "ours": (lambda: as_only_flow(sim), ours_pid),
+                    "peer": (lambda: peer.run_flow(server.base_url), peer_pid),
+                }
+                samples: dict[str, dict[str, list[float]]] = {
+                    side: {"server_cpu_ms": [], "driver_cpu_ms": [], "wall_ms": []}
+                    for side in sides
+                }
+                for i in range(warmup + n):
+                    for side, (flow, pid) in sides.items():
+                        cpu, driver = tree_cpu_seconds(pid), own_cpu_seconds()
+                        started = time.perf_counter()
+                        flow()
+                        wall = time.perf_counter() - started
+                        if i >= warmup:
+                            sample = samples[side]
+                            sample["server_cpu_ms"].append(1000 * (tree_cpu_seconds(pid) - cpu))
+                            sample["driver_cpu_ms"].append(1000 * (own_cpu_seconds() - driver))
+                            sample["wall_ms"].append(1000 * wall)
+    except Exception as error:  # noqa: BLE001 - report and carry on: the peer is optional
+        return f"skipped ({str(error).splitlines()[0][:80]})"
+    summary: dict = {"flows": n, "peer_version": peer.OIDC_PROVIDER_VERSION}
+    for side, sample in samples.items():
+        summary[side] = {
+            # CPU: the mean (per-flow readings are fine-grained but noisy); wall: the median
+            "server_cpu_ms": round(statistics.fmean(sample["server_cpu_ms"]), 2),
+            "driver_cpu_ms": round(statistics.fmean(sample["driver_cpu_ms"]), 2),
+            "wall_ms": round(statistics.median(sample["wall_ms"]), 2),
+            "wall_p95_ms": round(pct(sample["wall_ms"], 95), 2),
+        }
+    for key in ("server_cpu_ms", "driver_cpu_ms", "wall_ms"):
+        summary[f"ratio_{key}"] = round(summary["ours"][key] / summary["peer"][key], 2)
+    return summary
+
+
+def peer_flows(n: int) -> list[float] | str:
+    """node-oidc-provider from npm, installed into a temporary folder for this run."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "peer"))
+    try:
+        import peer  # noqa: PLC0415
+
+        with tempfile.TemporaryDirectory(prefix="oauth-sim-peer-") as workdir:
+            peer.install(Path(workdir))
+            with peer.PeerServer(Path(workdir)) as server:
+                return peer.time_flows(server.base_url, n)
+    except Exception as error:  # noqa: BLE001 - report and carry on: the peer is optional
+        return f"skipped ({str(error).splitlines()[0][:60]})"
+
+
 def console_subscribed_vs_not(n: int) -> tuple[list[float], list[float]]:
     """Happy paths in process mode (what `oauth-sim up` runs) with the classroom console
     open and following (its event stream, and the flow fetched at each event, as the page
@@ -204,163 +303,221 @@ def console_subscribed_vs_not(n: int) -> tuple[list[float], list[float]]:
     return watched, alone
 
 
-def concurrent_flows(sim: Simulation, count: int = 50) -> tuple[int, int, float]:
-    expected = len(get_scenario("happy-path").run(sim).trace)
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        results = list(pool.map(lambda _: sim.run("happy-path"), range(count)))
-    elapsed = (time.perf_counter() - started) * 1000
-    recorded = sum(len(r.trace) for r in results)
-    return recorded, expected * count, elapsed
+class Report:
+    """Rows for the table and the same figures, with units, for the JSON file."""
 
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str]] = []
+        self.data: dict = {}
 
-def diagram_times(sim: Simulation) -> tuple[float, float]:
-    trace = sim.run("happy-path").trace.redacted()
-    trace.to_svg()
-    warm = []
-    for _ in range(20):
-        started = time.perf_counter()
-        trace.to_svg()
-        warm.append((time.perf_counter() - started) * 1000)
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        handle.write(trace.to_json(detail=True))
-    code = (
-        "import json,sys,time; from sim.tracing import Event, Trace;"
-        f"t=Trace([Event.from_dict(d) for d in json.load(open({handle.name!r}))]);"
-        "s=time.perf_counter(); t.to_svg(); print((time.perf_counter()-s)*1000)"
-    )
-    cold = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    return statistics.median(warm), float(cold.strip().splitlines()[-1])
+    def add(self, key: str, label: str, value: str, ratio: str = "", **figures) -> None:
+        self.rows.append((label, value, ratio))
+        self.data[key] = figures
 
-
-def peer_flows(n: int) -> list[float] | str:
-    """node-oidc-provider from npm, installed into a temporary folder for this run."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent / "peer"))
-    try:
-        import peer  # noqa: PLC0415
-
-        with tempfile.TemporaryDirectory(prefix="oauth-sim-peer-") as workdir:
-            peer.install(Path(workdir))
-            with peer.PeerServer(Path(workdir)) as server:
-                return peer.time_flows(server.base_url, n)
-    except Exception as error:  # noqa: BLE001 - report and carry on: the peer is optional
-        return f"skipped ({str(error).splitlines()[0][:60]})"
+    def table(self, title: str) -> Table:
+        table = Table(title=title)
+        table.add_column("measurement")
+        table.add_column("value", justify="right")
+        table.add_column("ratio / target")
+        for row in self.rows:
+            table.add_row(*row)
+        return table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flows", type=int, default=40, help="flows per measurement")
     parser.add_argument("--no-peer", action="store_true", help="skip node-oidc-provider")
+    parser.add_argument("--no-classroom", action="store_true", help="skip the classroom run")
+    parser.add_argument("--no-profile", action="store_true", help="skip the layer breakdown")
+    parser.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
     args = parser.parse_args()
     n = args.flows
+    machine = machine_info()
+    report = Report()
 
-    rows: list[tuple[str, str, str]] = []
     with console.status("trivial request…"):
         trivial = trivial_request_ms()
-    rows.append(("one trivial Flask request (waitress)", ms(trivial), "unit"))
+    report.add(
+        "trivial_request",
+        "one trivial Flask request (waitress)",
+        ms(trivial),
+        "unit",
+        ms=round(trivial, 3),
+    )
 
     with console.status("start-up…"):
-        threads_start = startup_times("threads", 5)
-        process_start = startup_times("process", 3)
-    rows.append(
-        (
-            "start to all-healthy, threads mode",
-            ms(statistics.median(threads_start)),
-            "target < 500 ms",
-        )
+        threads_start = statistics.median(startup_times("threads", 5))
+        process_start = statistics.median(startup_times("process", 3))
+    report.add(
+        "startup_threads",
+        "start to all-healthy, threads mode",
+        ms(threads_start),
+        "target < 500 ms",
+        ms=round(threads_start, 1),
     )
-    rows.append(("start to all-healthy, process mode", ms(statistics.median(process_start)), ""))
+    report.add(
+        "startup_process",
+        "start to all-healthy, process mode",
+        ms(process_start),
+        ms=round(process_start, 1),
+    )
 
     with console.status(f"{n} happy-path flows, tracing on and off…"):
         on, off = traced_vs_untraced(n)
     med_on, med_off = statistics.median(on), statistics.median(off)
-    rows.append(
-        (
-            "happy path, threads, tracing on: median / p95",
-            f"{ms(med_on)} / {ms(pct(on, 95))}",
-            f"{med_on / trivial:.0f}x trivial request",
-        )
+    report.add(
+        "happy_path_threads",
+        "happy path, threads, tracing on: median / p95",
+        f"{ms(med_on)} / {ms(pct(on, 95))}",
+        f"{med_on / trivial:.0f}x trivial request (target <= 30x)",
+        median_ms=round(med_on, 2),
+        p95_ms=round(pct(on, 95), 2),
+        trivial_requests=round(med_on / trivial, 1),
     )
-    rows.append(
-        (
-            "happy path, threads, tracing off: median",
-            ms(med_off),
-            f"tracing overhead {100 * (med_on / med_off - 1):+.0f}%",
-        )
-    )
-
-    with console.status("process mode flows…"), Simulation(mode="process") as sim:
-        proc = flow_times(sim, n)
-        as_only = timed(lambda: as_only_flow(sim), n)
-    rows.append(
-        (
-            "happy path, process mode: median / p95",
-            f"{ms(statistics.median(proc))} / {ms(pct(proc, 95))}",
-            "",
-        )
+    overhead = 100 * (med_on / med_off - 1)
+    report.add(
+        "tracing_overhead",
+        "happy path, threads, tracing off: median",
+        ms(med_off),
+        f"tracing overhead {overhead:+.1f}% (target <= 5%)",
+        untraced_median_ms=round(med_off, 2),
+        overhead_percent=round(overhead, 1),
     )
 
     with console.status("happy paths with the console subscribed and not…"):
         watched, alone = console_subscribed_vs_not(n)
     med_watched, med_alone = statistics.median(watched), statistics.median(alone)
-    rows.append(
-        (
-            "happy path, process mode, console subscribed / not: median",
-            f"{ms(med_watched)} / {ms(med_alone)}",
-            f"console cost {100 * (med_watched / med_alone - 1):+.0f}% (target <= +10%)",
-        )
+    cost = 100 * (med_watched / med_alone - 1)
+    report.add(
+        "console_overhead",
+        "happy path, process mode, console subscribed / not: median",
+        f"{ms(med_watched)} / {ms(med_alone)}",
+        f"console cost {cost:+.1f}% (target <= +10%)",
+        subscribed_median_ms=round(med_watched, 2),
+        alone_median_ms=round(med_alone, 2),
+        overhead_percent=round(cost, 1),
     )
 
-    if not args.no_peer:
-        with console.status("node-oidc-provider (npm install + flows)…"):
-            peer = peer_flows(n)
-        if isinstance(peer, list):
-            med_peer = statistics.median(peer)
-            rows.append(
-                (
-                    "ours, authorization server only, the peer's 9 steps (process mode)",
-                    f"{ms(statistics.median(as_only))} / {ms(pct(as_only, 95))}",
-                    f"ours/peer: {statistics.median(as_only) / med_peer:.2f}",
+    with console.status("process mode flows…"), Simulation(mode="process") as sim:
+        proc = flow_times(sim, n)
+        report.add(
+            "happy_path_process",
+            "happy path, process mode: median / p95",
+            f"{ms(statistics.median(proc))} / {ms(pct(proc, 95))}",
+            median_ms=round(statistics.median(proc), 2),
+            p95_ms=round(pct(proc, 95), 2),
+        )
+        if not args.no_peer:
+            with console.status("our AS and node-oidc-provider, alternating…"):
+                duel = alternate_with_peer(sim, n)
+            if isinstance(duel, str):
+                report.add("as_vs_peer", "peer: node-oidc-provider", duel)
+            else:
+                ours, peer = duel["ours"], duel["peer"]
+                report.add(
+                    "as_vs_peer",
+                    "the peer's 9 steps: server CPU per flow, ours / peer",
+                    f"{ours['server_cpu_ms']:.1f} / {peer['server_cpu_ms']:.1f} ms",
+                    f"ours/peer {duel['ratio_server_cpu_ms']:.2f} (target <= 0.8)",
+                    **duel,
                 )
-            )
-            rows.append(
-                (
-                    "peer: node-oidc-provider flow (no API call): median / p95",
-                    f"{ms(med_peer)} / {ms(pct(peer, 95))}",
-                    f"ours/peer: threads {med_on / med_peer:.2f}, "
-                    f"process {statistics.median(proc) / med_peer:.2f} (target <= 0.6)",
+                report.rows.append(
+                    (
+                        "the peer's 9 steps: wall per flow, ours / peer (median)",
+                        f"{ours['wall_ms']:.1f} / {peer['wall_ms']:.1f} ms",
+                        f"ours/peer {duel['ratio_wall_ms']:.2f}",
+                    )
                 )
-            )
-        else:
-            rows.append(("peer: node-oidc-provider", peer, ""))
+                report.rows.append(
+                    (
+                        "  of which the driver's own CPU, ours / peer",
+                        f"{ours['driver_cpu_ms']:.1f} / {peer['driver_cpu_ms']:.1f} ms",
+                        "same Python driver for both",
+                    )
+                )
+
+    if not args.no_profile:
+        with console.status("where a flow's CPU goes, by layer…"):
+            profile = layers.profile(max(n, 60))
+        report.add(
+            "layers",
+            "CPU of a happy path by layer (threads mode, sampled)",
+            f"{profile['flow_ms_while_sampled']} ms/flow sampled",
+            "",
+            **profile,
+        )
+        for name, share in profile["layers_percent"].items():
+            report.rows.append((f"  {name}", f"{share:.1f} %", ""))
 
     with Simulation() as sim:
         with console.status("diagrams…"):
             warm, cold = diagram_times(sim)
-        rows.append(("happy-path diagram to SVG, warm", ms(warm), "target < 50 ms"))
-        rows.append(("happy-path diagram to SVG, cold (new process)", ms(cold), "target < 1500 ms"))
+        report.add(
+            "diagram_warm",
+            "happy-path diagram to SVG, warm",
+            ms(warm),
+            "target < 50 ms",
+            ms=round(warm, 2),
+        )
+        report.add(
+            "diagram_cold",
+            "happy-path diagram to SVG, cold (new process)",
+            ms(cold),
+            "target < 1500 ms",
+            ms=round(cold, 1),
+        )
         with console.status("50 concurrent flows…"):
             recorded, expected, elapsed = concurrent_flows(sim)
-        rows.append(
+        report.add(
+            "concurrent_50",
+            "50 concurrent flows: events recorded / expected",
+            f"{recorded} / {expected}",
+            f"all in {ms(elapsed)}",
+            recorded=recorded,
+            expected=expected,
+            ms=round(elapsed, 1),
+        )
+
+    if not args.no_classroom:
+        with console.status("classroom: 10, 30, 100 browsers through oauth-sim up…"):
+            room = classroom.classroom()
+        levels = room["levels"]
+        for level in levels:
+            report.rows.append(
+                (
+                    f"classroom, {level['browsers']} browsers at once: logins/s, p50/p95/p99",
+                    f"{level['logins_per_second']:.1f}/s, {level['p50_ms']:.0f}/"
+                    f"{level['p95_ms']:.0f}/{level['p99_ms']:.0f} ms",
+                    f"{level['failed']} failed, {level['browser_5xx']} 5xx",
+                )
+            )
+        report.add(
+            "classroom",
+            f"classroom: {room['logins']} logins, events and flow ids",
+            "ok" if not room["problems"] else "; ".join(room["problems"]),
+            f"throughput 100 vs 10: {room['throughput_ratio_most_to_fewest']:.2f}x (target >= 0.8)",
+            **room,
+        )
+        report.rows.append(
             (
-                "50 concurrent flows: events recorded / expected",
-                f"{recorded} / {expected}",
-                f"all in {ms(elapsed)}",
+                "classroom: RSS growth per party over the run (MB)",
+                ", ".join(f"{p} {v:+.1f}" for p, v in room["rss_growth_mb"].items()),
+                "target < 50 MB each",
             )
         )
 
-    table = Table(
-        title=f"oauth-sim benchmarks ({n} flows each, {threading.active_count()} "
-        "threads alive at end)"
+    console.print(report.table(f"oauth-sim benchmarks ({n} flows per measurement)"))
+    machine["load_average_end"] = machine_info()["load_average"]
+    console.print(
+        f"{machine['cpu_model']}, {machine['cpus']} CPUs, Python {machine['python']}, "
+        f"load average {machine['load_average']} -> {machine['load_average_end']}"
     )
-    table.add_column("measurement")
-    table.add_column("value", justify="right")
-    table.add_column("ratio / target")
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"machine": machine, "flows": n, "results": report.data}, indent=2)
+        )
+        console.print(f"written to {args.json}")
 
 
 if __name__ == "__main__":
