@@ -19,18 +19,22 @@ this order:
    their preflights).
 Anything else is browsing outside a login and lands in the flow `live`.
 
-The cookie is plumbing of the trace, not of the protocol: it is left out of the recorded
-request and response headers.
+`LiveFlows` wraps each app (outside everything else the simulator adds), so the flow it
+finds reaches every layer inside as if the browser had sent the flow header: the per-flow
+defence switches, the tracing middleware, the app's own back-channel calls. The cookie is
+plumbing of the trace, not of the protocol: it is left out of the recorded headers.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
+from collections.abc import Callable, Iterable
 from http.cookies import SimpleCookie
 from typing import Any
 
-from sim.parties import CLIENT
+from sim.parties import CLIENT, FLOW_HEADER
 from sim.tracing import values as V
 
 COOKIE = "sim_flow"
@@ -163,3 +167,67 @@ def link(store: Any, flow: str, record: dict[str, Any], origin: str | None) -> N
             store.link(value, flow)
     if origin:
         store.link("origin " + origin, flow)
+
+
+FLOW_KEY = "HTTP_" + FLOW_HEADER.upper().replace("-", "_")
+#: Plumbing that never starts, joins or ends a flow.
+PLUMBING = ("/healthz", "/trace", "/static/", "/favicon.ico", "/sim/")
+
+
+class LiveFlows:
+    """WSGI wrapper: the flow of each real browser's request (no flow header), named in the
+    flow header's environ key; the flow cookie handed out and taken back.
+    `on_start(flow)` runs when a browser starts a flow (e.g. to apply the console's
+    defence switches to it)."""
+
+    def __init__(
+        self,
+        app: Callable,
+        party: str,
+        store: Any,
+        on_start: Callable[[str], None] | None = None,
+    ) -> None:
+        self.app, self.party, self.store, self.on_start = app, party, store, on_start
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if environ.get(FLOW_KEY) or path.startswith(PLUMBING):
+            return self.app(environ, start_response)
+        resolution = resolve(environ, self.party, self.store, _body(environ))
+        if resolution.flow != DEFAULT_FLOW:
+            environ[FLOW_KEY] = resolution.flow
+        if resolution.via == "start" and self.on_start is not None:
+            self.on_start(resolution.flow)
+
+        def with_cookie(status, headers, exc_info=None):
+            code = int(str(status).split(" ", 1)[0])
+            cookie = _cookie_header(self.party, resolution, code, path)
+            if cookie:
+                headers = [*headers, ("Set-Cookie", cookie)]
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, with_cookie)
+
+
+def _body(environ: dict[str, Any]) -> bytes:
+    """The request body, read once and put back for the app."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length <= 0:
+        return b""
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def _cookie_header(party: str, resolution: Resolution, status: int, path: str) -> str | None:
+    """Hand the browser its flow cookie at a flow's start; take it back at its end."""
+    if ends_flow(party, resolution, status, path):
+        return clear_cookie() if resolution.via == "cookie" else None
+    if resolution.set_cookie:
+        return resolution.set_cookie
+    if hands_over(party, resolution, status):
+        return flow_cookie(resolution.flow)
+    return None

@@ -6,8 +6,9 @@ every exchange between parties is seen by its receiver. It buffers the request b
 still reads all of it), keeps the first few KB of the response, and records when the server
 closes the response, timed from the first byte of the request handling.
 
-In live mode (`store.live`, set by `oauth-sim up`), a request without a flow header comes
-from a real browser, and `sim.tracing.live` finds the login attempt it belongs to.
+In live mode (`store.live`, set by `oauth-sim up`), `sim.tracing.live.LiveFlows` has named
+the flow of a real browser's request before it gets here; this middleware only records, and
+remembers the codes and tokens each flow issued so later requests can be matched to it.
 """
 
 from __future__ import annotations
@@ -83,16 +84,7 @@ class TracingMiddleware:
         start_ns = time.time_ns()
         started = time.perf_counter()
         body = self._buffer_body(environ)
-        flow = environ.get(FLOW_KEY)
-        resolution = None
-        if not flow:
-            if getattr(self.store, "live", False):
-                resolution = live.resolve(environ, self.party, self.store, body)
-                flow = resolution.flow
-                if flow != live.DEFAULT_FLOW:
-                    environ[FLOW_KEY] = flow  # what the app and its wrappers see
-            else:
-                flow = live.DEFAULT_FLOW
+        flow = environ.get(FLOW_KEY) or live.DEFAULT_FLOW
         exchange = environ.get(EXCHANGE_KEY) or uuid.uuid4().hex
         environ[EXCHANGE_KEY] = exchange
         self.store.begin(exchange, flow, start_ns)
@@ -101,8 +93,6 @@ class TracingMiddleware:
         def recording_start_response(status, headers, exc_info=None):
             captured["status"] = status
             captured["headers"] = list(headers)
-            if resolution is not None:
-                headers = self._flow_cookie(resolution, status, path, headers)
             return start_response(status, headers, exc_info)
 
         token = current_flow.set(flow)
@@ -117,19 +107,6 @@ class TracingMiddleware:
             self._record(environ, body, captured, b"".join(chunks), flow, start_ns, started)
 
         return _ClosingIterable(result, finish)
-
-    def _flow_cookie(self, resolution, status, path, headers):
-        """Hand the browser its flow cookie at a flow's start; take it back at its end."""
-        code = int(str(status).split(" ", 1)[0])
-        if live.ends_flow(self.party, resolution, code, path):
-            if resolution.via == "cookie":
-                return [*headers, ("Set-Cookie", live.clear_cookie())]
-            return headers
-        if resolution.set_cookie:
-            return [*headers, ("Set-Cookie", resolution.set_cookie)]
-        if live.hands_over(self.party, resolution, code):
-            return [*headers, ("Set-Cookie", live.flow_cookie(resolution.flow))]
-        return headers
 
     @staticmethod
     def _buffer_body(environ: dict[str, Any]) -> bytes:
