@@ -168,3 +168,30 @@ def test_screenshots_at_projector_sizes(browser, tmp_path, size):
     assert console.evaluate("document.documentElement.scrollWidth") <= size[0]
     student.close()
     console.close()
+
+
+def test_a_defence_switch_makes_the_next_csrf_lure_succeed(browser):
+    sim = browser.simulation
+    console = open_console(browser)
+    console.click("#attacks summary")
+    console.select_option("#scenario", "csrf-state")
+
+    def lure_lands_on() -> str:
+        console.click("#lure")
+        console.wait_for_selector("#lure-box:not([hidden])", timeout=TIMEOUT)
+        link = console.get_attribute("#lure-link", "href")
+        console.evaluate("document.getElementById('lure-box').hidden = true")
+        assert link.startswith(sim.attacker_url + "/")
+        victim_context = browser.browser.new_context()
+        victim = victim_context.new_page()
+        victim.goto(link)
+        victim.wait_for_load_state()
+        text = victim.content()
+        victim_context.close()
+        return text
+
+    assert "Login refused" in lure_lands_on()
+    for switch in console.locator("#defences input[data-defence]").all():
+        switch.uncheck()
+    assert "Scoop the digger" in lure_lands_on()  # alice's browser now shows bob's photos
+    console.close()

@@ -231,3 +231,67 @@ def test_the_photo_printer_says_what_just_happened_with_console_links(classroom)
     assert code[:10] in home.text  # the code came through the browser anyway
     assert access[:10] not in home.text  # a token never does, not even in part
     agent.close()
+
+
+# -- attacks, live ------------------------------------------------------------------------
+
+
+def all_defences(classroom, name: str) -> list[str]:
+    listed = api(classroom, "/api/scenarios").json()["scenarios"]
+    return next(s["defences"] for s in listed if s["name"] == name)
+
+
+def test_scenarios_are_listed_with_their_defences(classroom):
+    listed = {s["name"]: s for s in api(classroom, "/api/scenarios").json()["scenarios"]}
+    assert "state" in listed["csrf-state"]["defences"] and listed["csrf-state"]["lure"]
+    assert listed["happy-path"]["kind"] == "flow" and listed["happy-path"]["defences"] == []
+
+
+def test_a_scenario_runs_from_the_console_with_its_defences_on_or_off(classroom):
+    off = all_defences(classroom, "csrf-state")
+    url = "/api/scenarios/csrf-state/run"
+    safe = api(classroom, url, "POST", headers=POST, json={"off": []}).json()
+    broken = api(classroom, url, "POST", headers=POST, json={"off": off}).json()
+    assert safe["outcome"]["attack_succeeded"] is False
+    assert broken["outcome"]["attack_succeeded"] is True
+    flows = [f["id"] for f in api(classroom, "/api/flows").json()["flows"]]
+    assert safe["flow"] in flows and broken["flow"] in flows
+
+
+def test_compare_runs_both_ways_and_draws_them_side_by_side(classroom):
+    answer = api(classroom, "/api/scenarios/csrf-state/compare", "POST", headers=POST, json={})
+    body = answer.json()
+    assert [o["attack_succeeded"] for o in body["outcomes"]] == [False, True]
+    svg = api(classroom, "/api/compare/{}/{}".format(*body["flows"]))
+    assert svg.status_code == 200 and svg.headers["Content-Type"].startswith("image/svg+xml")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "error"),
+    [
+        ("/api/scenarios/no-such/run", {}, 404, "unknown_scenario"),
+        ("/api/scenarios/csrf-state/run", {"off": "state"}, 400, "invalid_request"),
+        ("/api/scenarios/csrf-state/run", {"off": ["<b>nope</b>"]}, 400, "unknown_defence"),
+        ("/api/scenarios/csrf-state/run", [1, 2], 400, "invalid_request"),
+        ("/api/scenarios/happy-path/compare", {}, 400, "no_defence"),
+        ("/api/lures/code-replay", {}, 404, "no_lure"),
+    ],
+)
+def test_bad_scenario_requests_are_4xx_json(classroom, path, body, status, error):
+    response = api(classroom, path, "POST", headers=POST, json=body)
+    assert response.status_code == status and response.json()["error"] == error
+
+
+def test_the_csrf_lure_is_refused_with_its_defences_on_and_works_with_them_off(classroom):
+    def click(off: list[str]) -> str:
+        answer = api(classroom, "/api/lures/csrf-state", "POST", headers=POST, json={"off": off})
+        assert answer.status_code == 200, answer.text
+        lure = answer.json()["lure"]
+        assert lure.startswith(classroom.attacker_url)
+        victim = real_browser()
+        page = victim.open(lure)
+        victim.close()
+        return page.text
+
+    assert "Login refused" in click([])
+    assert "Scoop the digger" in click(all_defences(classroom, "csrf-state"))  # bob's photos

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask
 
 from sim.console.api import bp as api_bp
+from sim.console.attacks import bp as attacks_bp
 from sim.console.pages import bp as pages_bp
 from sim.console.settings import put_settings
 
@@ -20,6 +21,8 @@ DEFAULTS: dict[str, Any] = {
     "TRACE_STORE": None,
     "PAUSE": False,
     "MODE": "threads",
+    # The per-flow defence switches, where the simulator has a channel of their own.
+    "SWITCHES": None,
 }
 
 
@@ -29,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     app.register_blueprint(pages_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(attacks_bp)
     if app.config["PAUSE"] and app.config["TRACE_STORE"] is not None:
         put_settings(app.config["TRACE_STORE"], pause=True)
     app.after_request(_headers)

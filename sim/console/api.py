@@ -42,7 +42,7 @@ def store():
     return current_app.config["TRACE_STORE"]
 
 
-@bp.errorhandler(F.BadRequest)
+@bp.app_errorhandler(F.BadRequest)
 def bad_request(error: F.BadRequest):
     return jsonify({"error": error.code, "error_description": str(error)}), error.status
 

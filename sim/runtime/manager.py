@@ -406,6 +406,17 @@ class Simulation:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
 
+    @classmethod
+    def attach(cls, urls: dict[str, str], store: Any, switches: Any = None) -> Simulation:
+        """A Simulation over apps already running (started by another manager), to run
+        scenarios against them: what the classroom console does. It starts and stops
+        nothing of those apps."""
+        attached = cls()
+        attached.urls, attached.store = dict(urls), store
+        if switches is not None:
+            attached.switches = switches
+        return attached
+
     # -- flows ---------------------------------------------------------------------------
     @property
     def client_url(self) -> str:

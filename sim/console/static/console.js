@@ -101,6 +101,7 @@ function render() {
 
 function drawDiagram() {
   const box = $("diagram");
+  if ($("diagram-pane").classList.contains("comparing")) return;
   box.replaceChildren();
   if (!state.steps.length) return;
   const present = new Set(state.steps.flatMap((s) => [s.from, s.to]));
@@ -319,6 +320,130 @@ $("pause").addEventListener("change", async (e) => {
 });
 window.addEventListener("resize", () => drawDiagram());
 
+// -- scenarios and attacks ------------------------------------------------------------------
+let scenarios = [];
+
+function currentScenario() {
+  return scenarios.find((s) => s.name === $("scenario").value);
+}
+
+function showDefences() {
+  const box = $("defences");
+  box.replaceChildren(el("legend", {}, "Defences (untick to switch one off)"));
+  const scenario = currentScenario();
+  if (!scenario) return;
+  if (!scenario.defences.length) box.append(el("p", {}, "A plain flow: no defence to switch."));
+  for (const name of scenario.defences) {
+    const label = el("label");
+    const box1 = el("input", { type: "checkbox", "data-defence": name, checked: "" });
+    label.append(box1, document.createTextNode(" " + name));
+    box.append(label);
+  }
+  $("compare").disabled = !scenario.defences.length;
+  $("lure").hidden = !scenario.lure;
+}
+
+function switchedOff() {
+  return [...document.querySelectorAll("#defences input[data-defence]")]
+    .filter((i) => !i.checked).map((i) => i.dataset.defence);
+}
+
+async function attackAction(url, label) {
+  $("run-status").textContent = `${label}…`;
+  const answer = await post(url, { off: switchedOff() });
+  if (!answer.ok) {
+    $("run-status").textContent = `${label}: ${answer.body.error_description || answer.body.error || "failed"}`;
+    return null;
+  }
+  return answer.body;
+}
+
+function describe(outcome) {
+  if (!outcome) return "";
+  if ("attack_succeeded" in outcome) {
+    return outcome.attack_succeeded ? "the attack SUCCEEDED" : `the attack was stopped${outcome.stopped_by ? " by " + outcome.stopped_by : ""}`;
+  }
+  return "done";
+}
+
+async function loadScenarios() {
+  scenarios = (await getJSON("/api/scenarios")).scenarios;
+  const select = $("scenario");
+  select.replaceChildren();
+  for (const s of scenarios) {
+    select.append(el("option", { value: s.name }, `${s.name}${s.kind === "attack" ? " (attack)" : ""}`));
+  }
+  select.value = (scenarios.find((s) => s.lure) || scenarios[0]).name;
+  showDefences();
+}
+
+$("scenario").addEventListener("change", showDefences);
+$("run").addEventListener("click", async () => {
+  const name = $("scenario").value;
+  const body = await attackAction(`/api/scenarios/${encodeURIComponent(name)}/run`, `Running ${name}`);
+  if (!body) return;
+  $("run-status").textContent = `${name}: ${describe(body.outcome)}.`;
+  state.follow = true; $("follow").checked = true;
+  state.flow = body.flow; await loadFlows(); await loadFlow(true);
+});
+$("compare").addEventListener("click", async () => {
+  const name = $("scenario").value;
+  const body = await attackAction(`/api/scenarios/${encodeURIComponent(name)}/compare`, `Comparing ${name}`);
+  if (!body) return;
+  $("run-status").textContent = `defences on: ${describe(body.outcomes[0])}; ${body.off.join(", ")} off: ${describe(body.outcomes[1])}.`;
+  await showComparison(body);
+});
+
+function cell(step) {
+  const td = el("td");
+  if (!step) return td;
+  const who = el("span", step.from === "attacker" || step.to === "attacker" ? { class: "attacker" } : {},
+                 `${step.from} → ${step.to}`);
+  const status = el("span", step.status >= 400 ? { class: "refused" } : {}, ` ${step.status}`);
+  td.append(who, document.createTextNode(`: ${step.method} ${step.path.split("?")[0]}`), status);
+  if (step.defence) td.append(el("div", { class: "refused" }, step.defence));
+  return td;
+}
+
+async function showComparison(body) {
+  const [on, off] = await Promise.all(body.flows.map((f) => getJSON(`/api/flows/${encodeURIComponent(f)}`)));
+  const table = $("comparison-table");
+  table.replaceChildren();
+  const head = el("tr");
+  head.append(el("th", { class: "num" }, "#"),
+              el("th", {}, `defences on: ${describe(body.outcomes[0])}`),
+              el("th", {}, `${body.off.join(", ")} off: ${describe(body.outcomes[1])}`));
+  table.append(head);
+  const rows = Math.max(on.events.length, off.events.length);
+  for (let i = 0; i < rows; i++) {
+    const a = on.events[i], b = off.events[i];
+    const same = a && b && a.from === b.from && a.to === b.to && a.method === b.method
+      && a.path.split("?")[0] === b.path.split("?")[0] && a.status === b.status;
+    const tr = el("tr", same ? {} : { class: "differs" });
+    tr.append(el("td", { class: "num" }, String(i + 1)), cell(a), cell(b));
+    table.append(tr);
+  }
+  $("comparison-svg").href = `/api/compare/${encodeURIComponent(body.flows[0])}/${encodeURIComponent(body.flows[1])}`;
+  $("comparison").hidden = false;
+  $("diagram-pane").classList.add("comparing");
+  $("diagram-pane").scrollTop = 0;
+}
+
+$("close-comparison").addEventListener("click", () => {
+  $("comparison").hidden = true;
+  $("diagram-pane").classList.remove("comparing");
+  drawDiagram();
+});
+$("lure").addEventListener("click", async () => {
+  const name = $("scenario").value;
+  const body = await attackAction(`/api/lures/${encodeURIComponent(name)}`, "Preparing the lure");
+  if (!body) return;
+  const off = body.off.length ? `${body.off.join(", ")} switched off` : "every defence on";
+  $("run-status").textContent = `The attacker logged in as bob and kept the callback with bob's code (${off}).`;
+  $("lure-link").href = body.lure;
+  $("lure-box").hidden = false;
+});
+
 (async function start() {
   try {
     $("pause").checked = !!(await getJSON("/api/pause")).on;
@@ -338,5 +463,5 @@ window.addEventListener("resize", () => drawDiagram());
     await loadFlow(true);
   }
   connect();
-  if (window.consoleAttacks) window.consoleAttacks();
+  try { await loadScenarios(); } catch (_) { /* no scenarios */ }
 })();
