@@ -15,6 +15,7 @@ from sim.cli.common import EXIT_USAGE, fail
 from sim.cli.diagrams import diagrams
 from sim.cli.drill import drill
 from sim.cli.explain import explain
+from sim.cli.notebooks import notebooks
 from sim.cli.run import list_scenarios, run
 from sim.cli.trace import trace
 from sim.cli.up import up
@@ -35,7 +36,7 @@ def main() -> None:
     """
 
 
-for command in (up, list_scenarios, run, diagrams, trace, drill, explain, cheatsheet):
+for command in (up, list_scenarios, run, diagrams, trace, drill, explain, cheatsheet, notebooks):
     main.add_command(command)
 
 __all__ = ["EXIT_USAGE", "fail", "main"]
