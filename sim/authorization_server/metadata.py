@@ -10,6 +10,7 @@ from typing import Any
 
 from sim.authorization_server.oauth2 import GRANTS
 from sim.authorization_server.openid import provider_metadata
+from sim.dpop import ALGORITHMS as DPOP_ALGORITHMS
 from sim.parties import SCOPES
 
 
@@ -48,6 +49,7 @@ def document(issuer: str) -> dict[str, Any]:
         ],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
+        "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),  # RFC 9449 §5.1
         # OpenID Connect Discovery 1.0 §3: the same document is served at
         # /.well-known/openid-configuration, so the two can never disagree.
         **provider_metadata(issuer),

@@ -84,6 +84,8 @@ class Token(db.Model, OAuth2TokenMixin):
     family = db.Column(db.String(48), index=True)
     #: Set when this token's refresh token was exchanged for a new one (rotation).
     rotated_at = db.Column(db.Integer, nullable=False, default=0)
+    #: The thumbprint of the DPoP key the tokens are bound to (RFC 9449 §6), if any.
+    dpop_jkt = db.Column(db.String(64), nullable=True)
 
     def revoke(self, now: int | None = None) -> None:
         now = now or int(time.time())

@@ -12,8 +12,8 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from flask import Flask
 from joserfc.jwk import ECKey
 
-from sim.authorization_server.access_tokens import JWTAccessTokens
 from sim.authorization_server.clients import query_client
+from sim.authorization_server.dpop_binding import DPoPAwareAccessTokens
 from sim.authorization_server.endpoints import Introspection, Revocation
 from sim.authorization_server.grants import (
     AuthorizationCodeGrant,
@@ -49,7 +49,8 @@ def config_oauth(app: Flask) -> AuthorizationServer:
     app.config["SIGNING_KEY"] = key
     app.config["ID_TOKEN_KEY"] = new_id_token_key()
     server.register_token_generator(
-        "default", JWTAccessTokens(app.config["ISSUER"], key, app.config["ACCESS_TOKEN_LIFETIME"])
+        "default",
+        DPoPAwareAccessTokens(app.config["ISSUER"], key, app.config["ACCESS_TOKEN_LIFETIME"]),
     )
     for grant, extensions in GRANTS:
         server.register_grant(grant, extensions)

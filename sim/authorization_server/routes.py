@@ -24,6 +24,7 @@ from flask import (
 
 from sim.authorization_server import login_sessions
 from sim.authorization_server.back_channel_request import first_failure
+from sim.authorization_server.dpop_binding import check_token_request
 from sim.authorization_server.login_sessions import current_user
 from sim.authorization_server.metadata import document
 from sim.authorization_server.models import User
@@ -161,7 +162,8 @@ def no_store(response: Response) -> Response:
 def token():
     if request.method == "OPTIONS":
         return cors(Response(status=204))
-    refused = refused_before_authlib()
+    # Then a DPoP proof, if one came (RFC 9449 §5).
+    refused = refused_before_authlib() or check_token_request()
     return cors(no_store(refused or server().create_token_response()))
 
 
@@ -187,7 +189,7 @@ def cors(response: Response) -> Response:
     if origin and origin in current_app.config["CORS_ORIGINS"]:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Methods"] = "POST"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type, DPoP"
         response.headers["Vary"] = "Origin"
     return response
 

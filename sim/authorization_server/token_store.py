@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from sim.authorization_server.dpop_binding import bound_key
 from sim.authorization_server.models import AuthorizationCode, Token, db
 from sim.authorization_server.switches import now
 
@@ -31,6 +32,7 @@ def save_token(token: dict, request) -> None:
         token_type=token.get("token_type", "Bearer"),
         expires_in=token.get("expires_in", 0),
         issued_at=now(),
+        dpop_jkt=bound_key(),  # RFC 9449: None for a bearer token
     )
     if previous is not None and previous.refresh_token == token.get("refresh_token"):
         # Rotation switched off: the same refresh token lives on in the new row.

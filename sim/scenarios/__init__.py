@@ -18,6 +18,7 @@ ORDER = (
     "consent-denied",
     "scope-downgrade",
     "openid-connect",
+    "dpop",
     "csrf-state",
     "code-interception",
     "redirect-uri-tampering",

@@ -111,5 +111,72 @@ OIDC_RULES: list[tuple[Test, str, str | None]] = [
 ]
 
 
+def grant(kind: str) -> Test:
+    return lambda s: s.param("grant_type") == kind
+
+
+DPOP_RULES: list[tuple[Test, str, str | None]] = [
+    (
+        both(TOKEN, header("DPoP"), answered("invalid_dpop_proof")),
+        "The token endpoint refuses the DPoP proof (invalid_dpop_proof): wrong method or URL, "
+        "too old, replayed, or not signed by the key it carries. No token is issued.",
+        "RFC 9449 §4.3, §5",
+    ),
+    (
+        both(TOKEN, header("DPoP"), grant("refresh_token"), status(200)),
+        "Refresh with a DPoP proof: a public client's refresh token is bound to its key, so "
+        "only a proof by that same key gets new tokens, again bound to it.",
+        "RFC 9449 §5",
+    ),
+    (
+        both(TOKEN, grant("refresh_token"), answered("bound to a DPoP key")),
+        "Refused: this refresh token is bound to a DPoP key and the request carries no proof "
+        "by it. A copy of the refresh token alone is worthless.",
+        "RFC 9449 §5",
+    ),
+    (
+        both(TOKEN, header("DPoP"), status(200), answered('"DPoP"')),
+        "The token request carries a DPoP proof: a JWT signed by the app's own key, holding "
+        "that public key, the method and URL of this request, a time and a unique id. The "
+        "server checks it and binds the token to the key's thumbprint (cnf.jkt): "
+        "token_type DPoP.",
+        "RFC 9449 §4.2, §5, §6.1",
+    ),
+    (
+        both(TOKEN, header("DPoP"), status(200)),
+        "The token request carries a DPoP proof, but with the dpop defence off the server "
+        "binds nothing: token_type Bearer, usable by whoever holds it.",
+        "RFC 9449 §5",
+    ),
+    (
+        both(lambda s: s.event.to == RS, authorization_scheme("DPoP"), status(200, 201)),
+        "An API call the DPoP way: Authorization: DPoP <token> and a fresh proof for this "
+        "method and URL with ath, the token's hash. The resource server checks the proof and "
+        "that its key is the one the token is bound to (cnf.jkt, from introspection).",
+        "RFC 9449 §7.1, §4.3, §6.2",
+    ),
+    (
+        both(
+            lambda s: s.event.to == RS, authorization_scheme("DPoP"), answered("invalid_dpop_proof")
+        ),
+        "The resource server refuses the proof itself (invalid_dpop_proof): missing, "
+        "replayed, too old, or for another method, URL or token.",
+        "RFC 9449 §4.3, §7.1",
+    ),
+    (
+        both(lambda s: s.event.to == RS, authorization_scheme("DPoP"), status(401)),
+        "Refused: the proof is signed by another key than the one the token is bound to "
+        "(invalid_token, WWW-Authenticate: DPoP). Without the private key a stolen token "
+        "cannot be used.",
+        "RFC 9449 §7.1",
+    ),
+    (
+        both(lambda s: s.event.to == RS, authorization_scheme("Bearer"), answered("DPoP key")),
+        "Refused: a DPoP-bound token sent as a plain Bearer token. Accepting it would let a "
+        "thief simply drop the proof.",
+        "RFC 9449 §7.2",
+    ),
+]
+
 #: Every rule of this module, most specific first; `explain.RULES` puts them first.
-BEYOND_RULES: list[tuple[Test, str, str | None]] = [*OIDC_RULES]
+BEYOND_RULES: list[tuple[Test, str, str | None]] = [*OIDC_RULES, *DPOP_RULES]

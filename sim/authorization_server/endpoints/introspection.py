@@ -22,6 +22,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import current_app
 
+from sim.authorization_server.dpop_binding import introspection_claims
 from sim.authorization_server.endpoints.token_param import check_token_param
 from sim.authorization_server.models import User, db
 from sim.authorization_server.token_store import query_token
@@ -51,6 +52,7 @@ class Introspection(IntrospectionEndpoint):
             "iss": current_app.config["ISSUER"],
             "exp": token.issued_at + token.expires_in,
             "iat": token.issued_at,
+            **introspection_claims(token),  # cnf.jkt of a DPoP-bound token (RFC 9449 §6.2)
         }
 
     def create_introspection_payload(self, token):

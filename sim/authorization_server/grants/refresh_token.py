@@ -31,6 +31,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
 
 from sim import defences
+from sim.authorization_server.dpop_binding import check_refresh_binding
 from sim.authorization_server.models import Token, User, db
 from sim.authorization_server.switches import now, off
 from sim.authorization_server.token_store import revoke_family
@@ -58,6 +59,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
                 "This refresh token was already used and has been rotated: the whole token "
                 "family is now revoked (RFC 9700 Section 4.14.2)."
             )
+        check_refresh_binding(token, self.request.client)
         return token
 
     def issue_token(self, user, refresh_token):
