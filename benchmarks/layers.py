@@ -1,21 +1,22 @@
-"""Where a happy path's CPU goes, by layer: a sampler thread inside a threads-mode
-simulation (all four parties and the scripted browser in one process) looks at every
-thread's stack every few milliseconds and charges the CPU time that thread used since the
-last look (the kernel's per-thread count, /proc/self/task/<tid>/schedstat) to the innermost
-frame that belongs to a known layer. Authlib calling SQLAlchemy is SQLAlchemy's time; the
-standard library is charged to whoever called it, so http.client's header parsing is
-requests' and html.parser is the scripted browser's.
+"""Where a happy path's CPU goes, by layer: every thread of a threads-mode simulation (all
+four parties and the scripted browser in one process) runs under its own cProfile, timed by
+that thread's own CPU clock, while it runs happy-path flows. Each function's own time goes
+to its layer (requests, waitress, Flask, Authlib, SQLAlchemy, Jinja, tracing, the scripted
+browser's HTML parsing...); standard-library time goes to the layer that called it, so
+http.client's header parsing is requests' and html.parser is the scripted browser's.
 
-Why not py-spy: its `--gil` mode charged a thread blocked in recv() as if it held the GIL,
-and without it, threads waiting on a lock counted as busy in this container; weighting by
-the kernel's CPU count per thread avoids both. Without schedstat (not Linux) samples are
-weighted equally, which measures wall time, not CPU; the output says which.
+Why per-thread CPU clocks and not a sampler: threads share one interpreter lock, so an
+in-process sampler only runs when another thread has let go of it, in a socket or SQLite
+call, and found those calls everywhere (we measured that bias: SQLite looked like 46 % of
+the authorization server). The cost: the profiler slows every call, so call-heavy layers
+look a little heavier than they are. Shares, not times; good for where to cut.
 `python benchmarks/layers.py [--flows N]` prints the table; run.py includes it.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import sys
 import threading
 import time
@@ -44,7 +45,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("our party code", ("sim/",)),
 )
 OTHER = "other (interpreter, stdlib)"
-PARTIES = ("authorization_server", "client", "resource_server")
 
 
 def layer_of(paths: list[str]) -> str:
@@ -57,82 +57,72 @@ def layer_of(paths: list[str]) -> str:
     return OTHER
 
 
-def party_of(paths: list[str], thread: threading.Thread) -> str:
-    if thread is threading.main_thread():
-        return "scripted browser + driver"
-    for path in paths:
-        for party in PARTIES:
-            if f"sim/{party}/" in path.replace("\\", "/"):
-                return party.replace("_", "-")
-    return "server plumbing (waitress, Flask, tracing)"
+def _stdlib(path: str) -> bool:
+    return path.startswith(("<", "~")) or ("site-packages" not in path and "/sim/" not in path)
 
 
-def _thread_cpu_ns(native_id: int) -> int | None:
-    try:
-        with open(f"/proc/self/task/{native_id}/schedstat") as handle:
-            return int(handle.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
+class ThreadProfiles:
+    """A cProfile per thread (CPU clock), started in every thread that starts later and in
+    the current one; `stop()` gathers the layer totals."""
 
+    def __init__(self) -> None:
+        self.profiles: list[tuple[threading.Thread, cProfile.Profile]] = []
+        self._lock = threading.Lock()
 
-#: Where a thread waits (its innermost Python frame): CPU charged while a thread sits here
-#: belongs to what it did just before, its previous stack.
-IDLE = {
-    ("threading.py", "wait"),
-    ("threading.py", "_wait_for_tstate_lock"),
-    ("socket.py", "readinto"),
-    ("wasyncore.py", "poll"),
-    ("selectors.py", "select"),
-}
+    def _start_here(self, *_args) -> None:
+        sys.setprofile(None)
+        profile = cProfile.Profile(time.thread_time)
+        with self._lock:
+            self.profiles.append((threading.current_thread(), profile))
+        profile.enable()
 
+    def start(self) -> None:
+        threading.setprofile(self._start_here)
 
-def _idle(frame) -> bool:
-    code = frame.f_code
-    return (Path(code.co_filename).name, code.co_name) in IDLE
-
-
-class CpuSampler(threading.Thread):
-    """Charge each thread's CPU time, as the kernel counts it, to the stack it is on (or,
-    when it is now waiting, to the stack it was on at the previous look)."""
-
-    def __init__(self, interval: float = 0.001) -> None:
-        super().__init__(name="cpu-sampler", daemon=True)
-        self.interval = interval
-        self.layers: Counter[str] = Counter()
-        self.parties: Counter[str] = Counter()
-        self.weighted_by_cpu = _thread_cpu_ns(threading.get_native_id()) is not None
-        self._halt = threading.Event()
-        self._last: dict[int, tuple[int, list[str] | None]] = {}
-
-    def run(self) -> None:
-        while not self._halt.wait(self.interval):
-            threads = {t.ident: t for t in threading.enumerate()}
-            for ident, frame in sys._current_frames().items():
-                thread = threads.get(ident)
-                if thread is None or thread is self:
-                    continue
-                paths = None if _idle(frame) else _paths(frame)
-                now = _thread_cpu_ns(thread.native_id) if self.weighted_by_cpu else 0
-                before, previous = self._last.get(ident, (now, None))
-                self._last[ident] = (now, paths)
-                weight = (now - before) if self.weighted_by_cpu else (paths is not None)
-                charged = previous or paths
-                if weight <= 0 or charged is None:
-                    continue
-                self.layers[layer_of(charged)] += weight
-                self.parties[party_of(charged, thread)] += weight
+    def enable_current(self) -> cProfile.Profile:
+        self._start_here()
+        return self.profiles[-1][1]
 
     def stop(self) -> None:
-        self._halt.set()
-        self.join()
+        threading.setprofile(None)
+
+    def clear(self) -> None:
+        for _, profile in self.profiles:
+            profile.clear()
+
+    def totals(self) -> Counter[str]:
+        """CPU seconds by layer, over every thread."""
+        by_layer: Counter[str] = Counter()
+        for _, profile in self.profiles:
+            profile.snapshot_stats()  # from any thread, unlike create_stats()
+            stats = profile.stats  # {func: (cc, nc, own time, cumulative, callers)}
+            memo: dict = {}
+            for func, (_, _, own, _, _) in stats.items():
+                for layer, share in _layer_shares(func, stats, memo).items():
+                    by_layer[layer] += own * share
+        return by_layer
 
 
-def _paths(frame) -> list[str]:
-    paths = []
-    while frame is not None:
-        paths.append(frame.f_code.co_filename)
-        frame = frame.f_back
-    return paths
+def _layer_shares(func, stats, memo, depth: int = 0) -> dict[str, float]:
+    """A function's layer; for the standard library, its callers' layers in proportion to
+    the time each call path spent in it."""
+    if func in memo:
+        return memo[func]
+    path = func[0]
+    if not _stdlib(path) or depth > 12:
+        found = {layer_of([path]): 1.0}
+    else:
+        memo[func] = {OTHER: 1.0}  # breaks cycles
+        callers = stats[func][4] if func in stats else {}
+        weights = {c: v[2] + 1e-12 for c, v in callers.items()}
+        total = sum(weights.values())
+        found: dict[str, float] = {}
+        for caller, weight in weights.items():
+            for layer, share in _layer_shares(caller, stats, memo, depth + 1).items():
+                found[layer] = found.get(layer, 0.0) + share * weight / total
+        found = found or {OTHER: 1.0}
+    memo[func] = found
+    return found
 
 
 def shares(counts: Counter[str]) -> dict[str, float]:
@@ -140,29 +130,34 @@ def shares(counts: Counter[str]) -> dict[str, float]:
     return {name: round(100 * n / total, 1) for name, n in counts.most_common()}
 
 
-def profile(flows: int = 100) -> dict:
-    """Run `flows` happy paths (threads mode) under the sampler; shares of CPU by layer and
-    by party, and the flow time with the sampler on (it costs a little)."""
+def profile(flows: int = 60) -> dict:
+    """Run `flows` happy paths (threads mode) with every thread profiled; shares of CPU by
+    layer, and the flow time while profiled (the profiler slows it several times)."""
     from sim import Simulation  # noqa: PLC0415
     from sim.scenarios import get_scenario  # noqa: PLC0415
 
     flow = get_scenario("happy-path")
-    with Simulation() as sim:
-        for _ in range(5):
-            flow.run(sim)
-        sampler = CpuSampler()
-        sampler.start()
-        started = time.perf_counter()
-        for _ in range(flows):
-            flow.run(sim)
-        elapsed = time.perf_counter() - started
-        sampler.stop()
+    profiles = ThreadProfiles()
+    profiles.start()  # before the servers' threads start
+    try:
+        with Simulation() as sim:
+            main = profiles.enable_current()
+            for _ in range(5):
+                flow.run(sim)
+            profiles.clear()  # start-up and warm-up are not part of a flow
+            started = time.perf_counter()
+            for _ in range(flows):
+                flow.run(sim)
+            elapsed = time.perf_counter() - started
+            main.disable()
+            by_layer = profiles.totals()
+    finally:
+        profiles.stop()
     return {
         "flows": flows,
-        "flow_ms_while_sampled": round(elapsed * 1000 / flows, 1),
-        "weighted_by": "thread CPU time (schedstat)" if sampler.weighted_by_cpu else "samples",
-        "layers_percent": shares(sampler.layers),
-        "parties_percent": shares(sampler.parties),
+        "flow_ms_while_profiled": round(elapsed * 1000 / flows, 1),
+        "cpu_ms_per_flow_profiled": round(1000 * sum(by_layer.values()) / flows, 1),
+        "layers_percent": shares(by_layer),
     }
 
 
@@ -170,11 +165,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flows", type=int, default=100)
     result = profile(parser.parse_args().flows)
-    print(f"{result['flow_ms_while_sampled']} ms per flow; weighted by {result['weighted_by']}")
-    for key in ("layers_percent", "parties_percent"):
-        for name, share in result[key].items():
-            print(f"{share:5.1f} %  {name}")
-        print()
+    print(f"{result['flow_ms_while_profiled']} ms per flow while profiled")
+    for name, share in result["layers_percent"].items():
+        print(f"{share:5.1f} %  {name}")
 
 
 if __name__ == "__main__":

@@ -439,11 +439,11 @@ def main() -> None:
 
     if not args.no_profile:
         with console.status("where a flow's CPU goes, by layer…"):
-            profile = layers.profile(max(n, 60))
+            profile = layers.profile(max(n, 40))
         report.add(
             "layers",
             "CPU of a happy path by layer (threads mode, sampled)",
-            f"{profile['flow_ms_while_sampled']} ms/flow sampled",
+            f"{profile['flow_ms_while_profiled']} ms/flow profiled",
             "",
             **profile,
         )
