@@ -442,7 +442,7 @@ def main() -> None:
             profile = layers.profile(max(n, 40))
         report.add(
             "layers",
-            "CPU of a happy path by layer (threads mode, sampled)",
+            "CPU of a happy path by layer (threads mode, profiled)",
             f"{profile['flow_ms_while_profiled']} ms/flow profiled",
             "",
             **profile,
