@@ -295,3 +295,35 @@ def test_the_csrf_lure_is_refused_with_its_defences_on_and_works_with_them_off(c
 
     assert "Login refused" in click([])
     assert "Scoop the digger" in click(all_defences(classroom, "csrf-state"))  # bob's photos
+
+
+def test_the_mix_up_lure_follows_the_switches_for_logins_by_hand(classroom):
+    from sim.scenarios.base import log_in_and_consent
+
+    def click(off: list[str]):
+        answer = api(classroom, "/api/lures/mix-up", "POST", headers=POST, json={"off": off})
+        assert answer.status_code == 200, answer.text
+        victim = real_browser()
+        page = log_in_and_consent(victim, victim.get(answer.json()["lure"]))
+        victim.close()
+        return page
+
+    try:
+        assert "wrong issuer" in click([]).text
+        events = requests.get(classroom.client_url + "/trace", timeout=5).json()["events"]
+        assert not any(e["to"] == "attacker" and e["url"].endswith("/token") for e in events)
+        click(all_defences(classroom, "mix-up"))
+        events = requests.get(classroom.client_url + "/trace", timeout=5).json()["events"]
+        stolen = [e for e in events if e["to"] == "attacker" and e["url"].endswith("/token")]
+        assert stolen and stolen[-1]["from"] == "client" and "code=" in stolen[-1]["request_body"]
+    finally:
+        api(classroom, "/api/browser-defences", "POST", headers=POST, json={"off": []})
+
+
+@pytest.mark.parametrize("body", [{"off": "iss"}, {"off": ["nope"]}, None])
+def test_bad_browser_defence_switches_are_400(classroom, body):
+    response = api(classroom, "/api/browser-defences", "POST", headers=POST, json=body)
+    assert response.status_code == 400 and response.json()["error"] in (
+        "invalid_request",
+        "unknown_defence",
+    )

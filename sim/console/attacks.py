@@ -7,7 +7,8 @@ GET  /api/scenarios                        every scenario with its defences
 POST /api/scenarios/<name>/run             {"off": [...]} -> {"flow", "outcome"}
 POST /api/scenarios/<name>/compare         {"off": [...]} -> {"flows": [on, off], ...}
 GET  /api/compare/<flow_a>/<flow_b>        the two flows side by side (SVG)
-POST /api/lures/csrf-state                 {"off": [...]} -> {"flow", "lure"}
+POST /api/lures/<csrf-state|mix-up>        {"off": [...]} -> {"flow", "lure"}
+GET|POST /api/browser-defences             {"off": [...]}: defences off for logins by hand
 
 The console runs scenarios as `oauth-sim run` does, through `sim.Simulation`, attached to
 the apps `oauth-sim up` started (it starts and stops nothing).
@@ -21,12 +22,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from sim.console import flows as F
+from sim.console.settings import browser_off, put_settings
 
 bp = Blueprint("console_attacks", __name__, url_prefix="/api")
 
 #: Scenarios whose lure a student can click in a real browser (the attacker's page sends
 #: the browser on with the attacker's own code).
-LURES = ("csrf-state",)
+LURES = ("csrf-state", "mix-up")
 
 
 def simulation():
@@ -176,6 +178,8 @@ def lure(name: str):
     if name not in LURES:
         raise F.BadRequest(f"no lure for {name}; lures: {', '.join(LURES)}", 404, "no_lure")
     off = _off(scenario)
+    if name == "mix-up":
+        return _mix_up_lure(off)
     from sim.attacker import Attacker  # noqa: PLC0415
     from sim.scenarios.base import log_in_and_consent  # noqa: PLC0415
 
@@ -192,3 +196,50 @@ def lure(name: str):
     if not stolen or not stolen.startswith(callback):
         return jsonify({"error": "lure_failed", "error_description": "no code for bob"}), 502
     return jsonify({"flow": flow, "off": off, "lure": attacker.lure(stolen)})
+
+
+def _mix_up_lure(off: list[str]):
+    """The attacker's page offers "Sign in with PhotoCloud": a link (through the attacker's
+    site) to the client's own login with the attacker's authorization server, which the
+    client also knows. The flow starts when the student clicks, so the switches are those
+    for logins by hand; preparing the lure sets them."""
+    sim = simulation()
+    put_settings(current_app.config["TRACE_STORE"], browser_off=off)
+    from sim.attacker import Attacker  # noqa: PLC0415
+
+    attacker = Attacker("mix-up-lure", sim.attacker_url)
+    attacker.close()
+    return jsonify(
+        {"flow": None, "off": off, "lure": attacker.lure(sim.client_url + "/login?as=attacker")}
+    )
+
+
+@bp.route("/browser-defences", methods=["GET", "POST"])
+def browser_defences():
+    """Defences switched off for every login a browser starts from now on (walking an
+    attack by hand), by the same names as `--off`."""
+    store = current_app.config["TRACE_STORE"]
+    if request.method == "POST":
+        _require_console()
+        data = request.get_json(silent=True)
+        off = data.get("off") if isinstance(data, dict) else None
+        if not isinstance(off, list) or not all(isinstance(x, str) for x in off):
+            raise F.BadRequest('send {"off": [defence names]}')
+        known = all_defences()
+        unknown = [x for x in off if x not in known]
+        if unknown:
+            raise F.BadRequest(
+                f"no defence named {unknown[0][:40]!r}; defences: {', '.join(known)}",
+                400,
+                "unknown_defence",
+            )
+        put_settings(store, browser_off=sorted(set(off)))
+    return jsonify(
+        {"off": browser_off(store) if store is not None else [], "defences": all_defences()}
+    )
+
+
+def all_defences() -> list[str]:
+    from sim.scenarios import SCENARIOS  # noqa: PLC0415
+
+    return sorted({d for scenario in SCENARIOS.values() for d in defences_of(scenario)})

@@ -21,3 +21,24 @@ def put_settings(store: Any, **changes: Any) -> dict[str, Any]:
 
 def paused(store: Any) -> bool:
     return bool(get_settings(store).get("pause"))
+
+
+def browser_off(store: Any) -> list[str]:
+    """Defences switched off for logins started by hand in a browser (console switches)."""
+    return list(get_settings(store).get("browser_off", []))
+
+
+def switch_new_flows(store: Any, switches: Any = None):
+    """What `LiveFlows` calls when a browser starts a flow: the console's switches for
+    browser logins, put on that flow's own channel (the same one `--off` uses)."""
+
+    def start(flow: str) -> None:
+        off = browser_off(store)
+        if not off:
+            return
+        if switches is not None:
+            switches.set(flow, off)
+        else:  # the older single-switch channel: the flow options in the trace store
+            store.set_flow_options(flow, {"defence_off": off[0], "off": off})
+
+    return start

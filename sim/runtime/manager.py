@@ -72,9 +72,10 @@ def build_app(party: str, urls: dict[str, str], store: TraceStore | None, option
         install(app, party, urls.get(CONSOLE))
     if party != CONSOLE and store is not None and getattr(store, "live", False):
         from sim.console.pause import PauseAtRedirects  # noqa: PLC0415
+        from sim.console.settings import switch_new_flows  # noqa: PLC0415
         from sim.tracing.live import LiveFlows  # noqa: PLC0415
 
-        app.wsgi_app = LiveFlows(app.wsgi_app, party, store)
+        app.wsgi_app = LiveFlows(app.wsgi_app, party, store, switch_new_flows(store))
         app.wsgi_app = PauseAtRedirects(app.wsgi_app, store, party)
     return app
 

@@ -442,7 +442,26 @@ $("lure").addEventListener("click", async () => {
   $("run-status").textContent = `The attacker logged in as bob and kept the callback with bob's code (${off}).`;
   $("lure-link").href = body.lure;
   $("lure-box").hidden = false;
+  await loadBrowserDefences();
 });
+
+async function loadBrowserDefences() {
+  const data = await getJSON("/api/browser-defences");
+  const box = $("browser-defences");
+  box.replaceChildren(el("legend", {}, "Defences for logins by hand (in any browser)"));
+  for (const name of data.defences) {
+    const label = el("label");
+    const input = el("input", { type: "checkbox", "data-browser-defence": name });
+    input.checked = !data.off.includes(name);
+    input.addEventListener("change", async () => {
+      const off = [...box.querySelectorAll("input")].filter((i) => !i.checked)
+        .map((i) => i.dataset.browserDefence);
+      await post("/api/browser-defences", { off });
+    });
+    label.append(input, document.createTextNode(" " + name));
+    box.append(label);
+  }
+}
 
 (async function start() {
   try {
@@ -463,5 +482,5 @@ $("lure").addEventListener("click", async () => {
     await loadFlow(true);
   }
   connect();
-  try { await loadScenarios(); } catch (_) { /* no scenarios */ }
+  try { await loadScenarios(); await loadBrowserDefences(); } catch (_) { /* no scenarios */ }
 })();
