@@ -59,3 +59,24 @@ def test_markdown_and_text_share_the_sections():
     assert "## A heading" in as_markdown("T", sections, None)
     assert "A heading\n---------" in as_text("T", sections, "d.svg")
     assert Path(as_text("T", sections, "d.svg").splitlines()[-1].split(": ")[1]).name == "d.svg"
+
+
+def test_single_page_app_story_starts_in_the_page_and_redeems_from_the_browser(sim):
+    run = sim.run("public-client-pkce")
+    text = "\n".join(
+        p for s in walkthrough("public-client-pkce", run.trace, run.outcome) for p in s.paragraphs
+    )
+    authorize = next(e for e in run.trace.events if e.path.startswith("/authorize?"))
+    assert f"at step {authorize.seq} its script sends the browser" in text
+    assert "client_id=demo-spa" in text and "no secret" in text
+    assert "travel server to server" not in text  # not true of a public client
+
+
+def test_openid_connect_story_explains_the_id_token(sim):
+    if "openid-connect" not in SCENARIOS:
+        pytest.skip("no openid-connect scenario in this build")
+    run = sim.run("openid-connect")
+    text = "\n".join(
+        p for s in walkthrough("openid-connect", run.trace, run.outcome) for p in s.paragraphs
+    )
+    assert "ID token" in text and "nonce" in text

@@ -109,14 +109,17 @@ def parties_section(trace: Trace) -> Section:
 def code_flow_sections(trace: Trace) -> list[Section] | None:
     """The full story of an authorization code flow, or None if this is not one."""
     run = _Run(trace)
-    start = run.first(lambda e: "/authorize?" in (e.location or "") and e.status in (302, 303))
+    authz = run.first(
+        lambda e: e.to == AUTHORIZATION_SERVER and e.method == "GET" and _path(e) == "/authorize"
+    )
     redeem = run.first(
         lambda e: _path(e) == "/token" and _form(e).get("grant_type") == "authorization_code"
     )
-    if start is None or redeem is None or run.first(lambda e: ATTACKER in (e.sender, e.to)):
+    if authz is None or redeem is None or run.first(lambda e: ATTACKER in (e.sender, e.to)):
         return None
-    request = _params(start.location)
-    sections = [_start_section(start, request), _login_section(run)]
+    opener = run.first(lambda e: e.seq < authz.seq and e.sender == USER_AGENT and e.to == CLIENT)
+    request = _params(authz.url)
+    sections = [_start_section(opener, authz, request), _login_section(run)]
     callback = run.first(lambda e: "code=" in (e.location or "") and e.status in (302, 303))
     if callback is not None:
         sections.append(_callback_section(run, callback, request))
@@ -130,12 +133,23 @@ def code_flow_sections(trace: Trace) -> list[Section] | None:
     return sections
 
 
-def _start_section(start: Event, request: dict[str, str]) -> Section:
-    who = "the single-page app" if "/spa" in start.url else "the client"
+def _start_section(opener: Event | None, authz: Event, request: dict[str, str]) -> Section:
     scope = request.get("scope", "")
+    if opener is not None and 300 <= opener.status < 400:
+        begin = (
+            f"It starts at step {opener.seq}: Alice clicks log in, and the client answers with "
+            f"a {opener.status} redirect; at step {authz.seq} the browser follows it to the "
+            "authorization server's /authorize."
+        )
+    elif opener is not None:
+        begin = (
+            f"It starts at step {opener.seq}: Alice opens the single-page app; at step "
+            f"{authz.seq} its script sends the browser to the authorization server's /authorize."
+        )
+    else:
+        begin = f"It starts at step {authz.seq}, at the authorization server's /authorize."
     paragraphs = [
-        f"It starts at step {start.seq}: Alice clicks log in, and {who} answers with a "
-        f"{start.status} redirect to the authorization server's /authorize. That URL is the "
+        f"{begin} That URL is the "
         f"authorization request: response_type={request.get('response_type')}, "
         f"client_id={request.get('client_id')}, redirect_uri ending in "
         f'{urlsplit(request.get("redirect_uri", "")).path}, scope "{scope}", '
@@ -264,6 +278,14 @@ def _tokens_section(run: _Run, redeem: Event) -> Section:
             else " They live in the page's memory, where every script on it could read them."
         )
     ]
+    if tokens.get("id_token"):
+        text.append(
+            "Because the scope asked for openid, the answer also carries an ID token "
+            "(OpenID Connect): a signed JWT for the client itself, saying which user (sub) "
+            "the server (iss) authenticated for this client (aud), and when, with the nonce "
+            "the client sent in its request; the client checks all of them (OpenID Connect "
+            "Core §2, §3.1.2.1). It is not for calling APIs: that is the access token's job."
+        )
     calls = run.all(lambda e: e.to == RESOURCE_SERVER)
     checks = run.all(lambda e: e.sender == RESOURCE_SERVER and _path(e) == "/introspect")
     if calls:
@@ -304,8 +326,14 @@ def _refresh_section(refresh: Event) -> Section:
     return Section("Refresh", (text,))
 
 
-def summary_section(name: str, code_flow: bool) -> Section:
-    if code_flow:
+def summary_section(name: str, code_flow: bool, public: bool = False) -> Section:
+    if code_flow and public:
+        text = (
+            "In two sentences: a public client has no secret, so the code alone must be "
+            "worthless, and PKCE makes it so, because the verifier never left the page; state "
+            "protects the callback, and the tokens live only in the page's memory."
+        )
+    elif code_flow:
         text = (
             "In two sentences: the browser only carries the request and a short-lived code, "
             "while the secrets and tokens travel server to server; state protects the "
@@ -359,7 +387,10 @@ def walkthrough(name: str, trace: Trace, outcome: dict) -> list[Section]:
         found = outcome_section(outcome)
         if found is not None:
             sections.append(found)
-    sections.append(summary_section(name, story is not None))
+    public = story is not None and any(
+        e.sender == USER_AGENT and _path(e) == "/token" for e in trace.events
+    )
+    sections.append(summary_section(name, story is not None, public))
     return sections
 
 
