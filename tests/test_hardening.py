@@ -359,3 +359,148 @@ def test_control_characters_in_next_fall_back_to_home(sim, evil):
     assert answer.status_code == 302
     assert answer.headers["Location"] in ("/", sim.authorization_server_url + "/")
     assert "Set-Cookie: x" not in str(answer.headers)
+
+
+# --- The live trace: malformed Host, 413, caps ---------------------------------------------
+
+
+def raw_http(url: str, data: bytes, timeout: float = 10) -> bytes:
+    """Send bytes as they are (no HTTP library to tidy them) and read the whole answer."""
+    import socket
+
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("host", ["[", "[::1", "a]b", "%zz"])
+def test_a_malformed_host_header_is_answered_and_recorded(sim, host):
+    flow = sim.new_flow("bad-host")
+    answer = raw_http(
+        sim.authorization_server_url,
+        f"GET /login HTTP/1.1\r\nHost: {host}\r\nX-Sim-Flow: {flow}\r\n"
+        "Connection: close\r\n\r\n".encode(),
+    )
+    assert answer.startswith(b"HTTP/1.1 200")
+    sim.store.wait_settled(flow, timeout=10)
+    assert sim.store.pending(flow) == 0
+    (record,) = sim.store.records(flow)
+    assert record["status"] == 200 and record["request_headers"]["Host"] == host
+    assert urlsplit(record["url"]).path == "/login"
+
+
+APPS = ["client_url", "authorization_server_url", "resource_server_url", "attacker_url"]
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_a_body_over_1_mb_is_413_on_every_app(sim, app):
+    url = getattr(sim, app)
+    big = b"x" * (1024 * 1024 + 1)
+    answer = requests.post(url + "/login", data=big, timeout=30)
+    assert answer.status_code == 413
+    # Just under the limit is not refused for its size.
+    small = requests.post(url + "/login", data=b"x" * (1024 * 1024 - 1), timeout=30)
+    assert small.status_code != 413
+
+
+def test_a_body_over_1_mb_is_413_at_the_console():
+    from sim import Simulation
+
+    with Simulation(console=True) as watched:
+        console = watched.urls["console"]
+        answer = requests.post(console + "/", data=b"x" * (1024 * 1024 + 1), timeout=30)
+        assert answer.status_code == 413
+
+
+def test_a_200_kb_query_string_is_stored_cut_with_a_marker(sim):
+    flow = sim.new_flow("long-query")
+    long_state = "s" * 200_000
+    answer = requests.get(
+        sim.client_url + "/", params={"state": long_state}, headers={"X-Sim-Flow": flow}
+    )
+    assert answer.status_code == 200
+    sim.store.wait_settled(flow, timeout=10)
+    (record,) = sim.store.records(flow)
+    assert len(record["url"]) < 10_000
+    assert "more characters not kept" in record["url"]
+
+
+@pytest.mark.parametrize("store_kind", ["memory", "sqlite"])
+def test_the_trace_keeps_a_bounded_number_of_flows_and_says_so_once(store_kind, tmp_path):
+    from sim.client import create_app
+    from sim.runtime.servers import ServerThread, bind
+    from sim.tracing.store import MemoryTraceStore, TraceStore
+
+    if store_kind == "memory":
+        store = MemoryTraceStore(max_flows=3)
+    else:
+        store = TraceStore(str(tmp_path / "trace.sqlite"), max_flows=3)
+    sock = bind(0, "client")
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = ServerThread(create_app({"BASE_URL": url, "TRACE_STORE": store}), sock, "cap")
+    server.start()
+    try:
+        for n in range(5):
+            requests.get(url + "/", headers={"X-Sim-Flow": f"class-{n}"}, timeout=10)
+        trace = requests.get(url + "/trace", timeout=10).json()
+    finally:
+        server.stop()
+    assert trace["flows"] == ["class-2", "class-3", "class-4"]
+    assert trace["dropped_flows"] == 2
+    assert trace["note"].count("dropped") == 1
+    assert all("dropped" not in str(event) for event in trace["events"])
+
+
+# --- Terminal output: control characters shown, never obeyed -------------------------------
+
+
+def test_escape_sequences_planted_by_a_web_page_are_shown_not_obeyed(sim):
+    import io
+
+    from rich.console import Console
+
+    from sim.teaching.report import step_table
+
+    flow = sim.new_flow("planted-escapes")
+    # What an <img src> on any page can make a browser send: ESC [2J clears the screen,
+    # ESC ]0; sets the terminal's title, U+202E reverses the text that follows.
+    requests.get(
+        sim.client_url + "/%1B[2J%1B]0;pwned%07",
+        params={"state": "\u202e\x1b[31mred"},
+        headers={"X-Sim-Flow": flow},
+        timeout=10,
+    )
+    trace = sim.trace(flow)
+    assert trace.events
+    for explain in (False, True):
+        for terminal in (True, False):
+            out = io.StringIO()
+            Console(file=out, force_terminal=terminal, width=250).print(
+                step_table(trace, explain=explain)
+            )
+            text = out.getvalue()
+            for planted in ("\x1b[2J", "\x1b]0;", "\x07", "\x1b[31mred", "\u202e"):
+                assert planted not in text
+            if not terminal:  # shown, as visible escapes
+                assert "\\x1b[2J" in text and "\\u202e" in text
+
+
+def test_the_readme_says_the_live_trace_is_open_by_design_and_local_only(sim):
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
+    section = readme[readme.index("### The live trace is open") :].split("\n## ")[0]
+    assert "needs no" in section and "login" in section and "127.0.0.1" in section
+    # And it is so: the trace answers without credentials, on the loopback address only.
+    assert urlsplit(sim.client_url).hostname == "127.0.0.1"
+    assert requests.get(sim.client_url + "/trace", timeout=10).status_code == 200

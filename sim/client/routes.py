@@ -394,7 +394,12 @@ def trace():
     if flow is not None and flow not in trace_store.flows():
         return jsonify({"error": "unknown_flow", "error_description": "no flow has this id"}), 404
     events = build_trace(trace_store.records(flow)).to_dicts(detail=True)
-    return jsonify({"flow": flow, "flows": trace_store.flows(), "events": events})
+    answer = {"flow": flow, "flows": trace_store.flows(), "events": events}
+    dropped = trace_store.dropped_flows()
+    if dropped:  # said once, here, not on every event
+        answer["dropped_flows"] = dropped
+        answer["note"] = f"The {dropped} oldest flows were dropped to keep the trace bounded."
+    return jsonify(answer)
 
 
 @bp.get("/healthz")

@@ -15,6 +15,7 @@ from sim.console.api import bp as api_bp
 from sim.console.attacks import bp as attacks_bp
 from sim.console.pages import bp as pages_bp
 from sim.console.settings import put_settings
+from sim.tracing.limits import BodyLimit
 
 DEFAULTS: dict[str, Any] = {
     "URLS": {},
@@ -36,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["PAUSE"] and app.config["TRACE_STORE"] is not None:
         put_settings(app.config["TRACE_STORE"], pause=True)
     app.after_request(_headers)
+    app.wsgi_app = BodyLimit(app.wsgi_app)  # not traced, but bounded like every app
     return app
 
 

@@ -14,7 +14,12 @@ import threading
 
 from waitress.server import create_server
 
+from sim.tracing.limits import MAX_BODY
+
 THREADS = 6
+#: Waitress buffers a whole request body before the app runs: past twice the apps' own
+#: limit (`sim.tracing.limits.MAX_BODY`, a traced 413) it answers 413 itself, unread.
+LIMITS = {"max_request_body_size": 2 * MAX_BODY}
 #: The console holds one thread per open event stream (one per console tab).
 CONSOLE_THREADS = 16
 
@@ -49,7 +54,7 @@ class ServerThread:
     """One app served by waitress in a daemon thread."""
 
     def __init__(self, app, sock: socket.socket, name: str, threads: int = THREADS) -> None:
-        self.server = create_server(app, sockets=[sock], threads=threads, ident=name)
+        self.server = create_server(app, sockets=[sock], threads=threads, ident=name, **LIMITS)
         self.thread = threading.Thread(target=self.server.run, name=f"sim-{name}", daemon=True)
 
     def start(self) -> None:
@@ -73,4 +78,4 @@ class ServerThread:
 
 def serve_forever(app, sock: socket.socket, name: str, threads: int = THREADS) -> None:
     """Process mode: serve in the foreground until the process is told to stop."""
-    create_server(app, sockets=[sock], threads=threads, ident=name).run()
+    create_server(app, sockets=[sock], threads=threads, ident=name, **LIMITS).run()

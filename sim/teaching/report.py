@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sim.tracing import Event, Trace
+from sim.tracing.printable import printable
 
 KIND_STYLE = {
     "redirect": "cyan",
@@ -31,7 +32,7 @@ def request_text(event: Event) -> str:
     params = parse_qsl(parts.query) + parse_qsl(event.request_body)
     shown = [f"{k}={short(v)}" for k, v in params if k in SHOWN_PARAMS]
     text = f"{event.method} {parts.path}"
-    return text + (" " + " ".join(shown) if shown else "")
+    return printable(text + (" " + " ".join(shown) if shown else ""))
 
 
 def response_text(event: Event) -> str:
@@ -41,7 +42,7 @@ def response_text(event: Event) -> str:
     params = parse_qsl(parts.query) + parse_qsl(parts.fragment)
     shown = [f"{k}={short(v)}" for k, v in params if k in SHOWN_PARAMS + ("access_token",)]
     target = parts.path or "/"
-    return f"{event.status} → {target}" + (" " + " ".join(shown) if shown else "")
+    return printable(f"{event.status} → {target}" + (" " + " ".join(shown) if shown else ""))
 
 
 def step_table(trace: Trace, explain: bool = False, title: str | None = None) -> Table:
@@ -62,9 +63,9 @@ def step_table(trace: Trace, explain: bool = False, title: str | None = None) ->
             who.stylize("bold red")
         request = Text(request_text(event))
         if explain and event.note:
-            request.append(f"\n{event.note}", style="dim")
+            request.append(f"\n{printable(event.note)}", style="dim")
             if event.rfc:
-                request.append(f"  [{event.rfc}]", style="dim italic")
+                request.append(f"  [{printable(event.rfc)}]", style="dim italic")
         if explain and event.secrets:
             names = ", ".join(sorted({name for name, _ in event.secrets}))
             request.append(f"\n🔑 carries secrets: {names}", style="bold yellow")
@@ -76,9 +77,10 @@ def step_table(trace: Trace, explain: bool = False, title: str | None = None) ->
                     for k in ("sub", "client_id", "scope", "aud", "exp")
                     if k in claims
                 )
-                request.append(f"\n{name} is a JWT (anyone can read it): {shown}", style="dim")
+                line = printable(f"{name} is a JWT (anyone can read it): {shown}")
+                request.append("\n" + line, style="dim")
         if event.defence:
-            request.append(f"\n🛡 {event.defence}", style="bold yellow")
+            request.append(f"\n🛡 {printable(event.defence)}", style="bold yellow")
         status_style = "red" if event.status >= 400 else ("cyan" if event.status >= 300 else "")
         table.add_row(
             str(event.seq),
@@ -98,7 +100,7 @@ def outcome_table(outcome: dict, title: str = "outcome") -> Table:
         style = ""
         if key == "attack_succeeded":
             style = "bold red" if value else "bold green"
-        table.add_row(key, Text(str(value), style=style))
+        table.add_row(key, Text(printable(value), style=style))
     return table
 
 
@@ -109,7 +111,7 @@ def compare_table(secure: dict, insecure: dict) -> Table:
     table.add_column("defence OFF (--insecure)", overflow="fold")
     for key in dict.fromkeys(list(secure) + list(insecure)):
         left, right = secure.get(key, ""), insecure.get(key, "")
-        table.add_row(key, str(left), str(right))
+        table.add_row(key, printable(left), printable(right))
     return table
 
 

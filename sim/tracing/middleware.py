@@ -18,12 +18,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from sim.parties import EXCHANGE_HEADER, FLOW_HEADER, PARENT_HEADER, PARTY_HEADER, USER_AGENT
 from sim.tracing import live
 from sim.tracing import values as V
 from sim.tracing.context import current_exchange, current_flow
 from sim.tracing.kinds import classify
+from sim.tracing.limits import refuse_too_large, too_large
 from sim.tracing.store import TraceStore
 
 BODY_LIMIT = 4096
@@ -62,7 +64,26 @@ def _request_headers(environ: dict[str, Any]) -> dict[str, str]:
 
 
 def _decode(data: bytes) -> str:
-    return data[:BODY_LIMIT].decode("utf-8", errors="replace")
+    text = data[: BODY_LIMIT + 4].decode("utf-8", errors="replace")
+    if len(data) > BODY_LIMIT:
+        return f"{text[:BODY_LIMIT]}…[{len(data) - BODY_LIMIT} more bytes not kept]"
+    return text
+
+
+def _url(environ: dict[str, Any]) -> str:
+    """The request's absolute URL, with the Host header as sent. A host that does not parse
+    (`Host: [`) is percent-encoded, so every reader of the record can still split the URL."""
+    path = environ.get("PATH_INFO", "")
+    query = environ.get("QUERY_STRING", "")
+    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    url = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{path}"
+    if query:
+        url += f"?{query}"
+    try:
+        urlsplit(url)
+    except ValueError:
+        url = url.replace(host, quote(host, safe=""), 1)
+    return url
 
 
 class TracingMiddleware:
@@ -75,15 +96,16 @@ class TracingMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        app = refuse_too_large if too_large(environ) else self.app
         if (
             self.store is None
             or path.startswith(UNTRACED_PREFIXES)
             or environ.get(PARTY_KEY) == WATCHER
         ):
-            return self.app(environ, start_response)
+            return app(environ, start_response)
         start_ns = time.time_ns()
         started = time.perf_counter()
-        body = self._buffer_body(environ)
+        body = b"" if app is refuse_too_large else self._buffer_body(environ)
         flow = environ.get(FLOW_KEY) or live.DEFAULT_FLOW
         exchange = environ.get(EXCHANGE_KEY) or uuid.uuid4().hex
         environ[EXCHANGE_KEY] = exchange
@@ -98,13 +120,16 @@ class TracingMiddleware:
         token = current_flow.set(flow)
         exchange_token = current_exchange.set(exchange)
         try:
-            result = self.app(environ, recording_start_response)
+            result = app(environ, recording_start_response)
         finally:
             current_exchange.reset(exchange_token)
             current_flow.reset(token)
 
         def finish(chunks: list[bytes]) -> None:
-            self._record(environ, body, captured, b"".join(chunks), flow, start_ns, started)
+            try:
+                self._record(environ, body, captured, b"".join(chunks), flow, start_ns, started)
+            except Exception as error:  # a begun row must never stay pending
+                self._record_minimal(environ, captured, flow, start_ns, error)
 
         return _ClosingIterable(result, finish)
 
@@ -128,11 +153,7 @@ class TracingMiddleware:
         sender = environ.get(PARTY_KEY) or USER_AGENT
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "")
-        query = environ.get("QUERY_STRING", "")
-        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-        url = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{path}"
-        if query:
-            url += f"?{query}"
+        url = _url(environ)
         request_headers = _request_headers(environ)
         request_body = _decode(body)
         response_text = _decode(response_body)
@@ -165,6 +186,34 @@ class TracingMiddleware:
         self.store.record(record["exchange"], flow, start_ns, record)
         if getattr(self.store, "live", False):
             live.link(self.store, flow, record, environ.get("HTTP_ORIGIN"))
+
+    def _record_minimal(self, environ, captured, flow, start_ns, error) -> None:
+        """What is known for sure, when the full record could not be made: the exchange
+        still ends (a reader waiting for it never hangs) and says why it is thin."""
+        status = int(str(captured.get("status", "500")).split(" ", 1)[0])
+        sender = environ.get(PARTY_KEY) or USER_AGENT
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "")
+        record = {
+            "exchange": environ[EXCHANGE_KEY],
+            "parent": environ.get(PARENT_KEY, ""),
+            "flow": flow,
+            "time": start_ns / 1e9,
+            "duration_ms": 0.0,
+            "from": sender,
+            "to": self.party,
+            "method": method,
+            "url": "http://" + quote(environ.get("HTTP_HOST", ""), safe="") + quote(path),
+            "status": status,
+            "location": None,
+            "kind": classify(sender, self.party, method, path, status),
+            "request_headers": {},
+            "request_body": "",
+            "response_headers": {},
+            "response_body": f"(not recorded: {type(error).__name__})",
+            "values": [],
+        }
+        self.store.record(record["exchange"], flow, start_ns, record)
 
 
 class _ClosingIterable:

@@ -8,6 +8,10 @@ into the same row in either order, so an exchange is stored exactly once.
 Live mode (`live = True`, set by `oauth-sim up`) adds what watching a real browser needs:
 `link`/`linked` tie codes and tokens to the flow that issued them (`sim.tracing.live`), and
 `changes` is a feed of recorded exchanges for the classroom console to follow.
+
+Both stores are bounded (`sim.tracing.limits`): text values are cut to `MAX_VALUE` with a
+visible marker, and at most `max_flows` flows are kept; when a new flow would pass that, the
+oldest flow is dropped whole and `dropped_flows()` counts it, so a reader can say so once.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import sqlite3
 import threading
 import time
 from typing import Any
+
+from sim.tracing.limits import MAX_FLOWS, cut_record
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS exchanges (
@@ -35,6 +41,10 @@ CREATE TABLE IF NOT EXISTS links (
     value TEXT PRIMARY KEY,
     flow TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS log (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     exchange TEXT NOT NULL,
@@ -46,9 +56,11 @@ CREATE TABLE IF NOT EXISTS log (
 class TraceStore:
     """Thread-safe store of raw exchange records (dicts), grouped by flow id."""
 
-    def __init__(self, path: str = ":memory:", live: bool = False) -> None:
+    def __init__(self, path: str = ":memory:", live: bool = False, max_flows: int = MAX_FLOWS):
         self.path = path
         self.live = live
+        self.max_flows = max_flows
+        self._known_flows: set[str] = set()
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         if path != ":memory:":
@@ -61,12 +73,52 @@ class TraceStore:
         """An exchange has started. A reader can wait for begun exchanges to complete, since
         the response may reach its sender before the receiver has finished recording."""
         with self._lock:
+            if flow not in self._known_flows:
+                self._new_flow(flow)
             self._conn.execute(
                 "INSERT INTO exchanges (exchange, flow, start_ns) VALUES (?, ?, ?) "
                 "ON CONFLICT(exchange) DO UPDATE SET flow=excluded.flow, "
                 "start_ns=excluded.start_ns",
                 (exchange, flow, start_ns),
             )
+
+    def _new_flow(self, flow: str) -> None:
+        """First sight of `flow` in this process: if the store has no row of it yet and is
+        full, drop the oldest flows (every process shares the file, so ask the file)."""
+        if len(self._known_flows) > 4 * self.max_flows:
+            self._known_flows.clear()
+        self._known_flows.add(flow)
+        seen = self._conn.execute(
+            "SELECT 1 FROM exchanges WHERE flow = ? LIMIT 1", (flow,)
+        ).fetchone()
+        if seen:
+            return
+        flows = [
+            row[0]
+            for row in self._conn.execute(
+                "SELECT flow FROM exchanges GROUP BY flow ORDER BY MIN(start_ns)"
+            ).fetchall()
+        ]
+        excess = len(flows) - self.max_flows + 1
+        if excess <= 0:
+            return
+        for old in flows[:excess]:
+            for table in ("exchanges", "flow_options", "links", "log"):
+                self._conn.execute(f"DELETE FROM {table} WHERE flow = ?", (old,))
+            self._known_flows.discard(old)
+        self._conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('dropped_flows', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
+            (excess,),
+        )
+
+    def dropped_flows(self) -> int:
+        """How many of the oldest flows were dropped to keep the store bounded."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT value FROM meta WHERE key = 'dropped_flows'"
+            ).fetchone()
+        return row[0] if row else 0
 
     def pending(self, flow: str) -> int:
         with self._lock:
@@ -88,7 +140,7 @@ class TraceStore:
                 "INSERT INTO exchanges (exchange, flow, start_ns, data) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(exchange) DO UPDATE SET flow=excluded.flow, "
                 "start_ns=excluded.start_ns, data=excluded.data",
-                (exchange, flow, start_ns, json.dumps(data)),
+                (exchange, flow, start_ns, json.dumps(cut_record(data))),
             )
             if self.live:
                 self._conn.execute(
@@ -153,6 +205,8 @@ class TraceStore:
             self._conn.execute("DELETE FROM flow_options")
             self._conn.execute("DELETE FROM links")
             self._conn.execute("DELETE FROM log")
+            self._conn.execute("DELETE FROM meta")
+            self._known_flows.clear()
 
     def close(self) -> None:
         with self._lock:
@@ -205,9 +259,11 @@ class MemoryTraceStore:
     on the request path, which is most of what tracing costs per exchange. Rows are indexed
     by flow, so a flow's reads do not slow down as other flows accumulate."""
 
-    def __init__(self, live: bool = False) -> None:
+    def __init__(self, live: bool = False, max_flows: int = MAX_FLOWS) -> None:
         self.path = ":memory:"
         self.live = live
+        self.max_flows = max_flows
+        self._dropped = 0
         self._changed = threading.Condition()
         self._links: dict[str, str] = {}
         self._log: list[str] = []
@@ -220,12 +276,30 @@ class MemoryTraceStore:
     def _row(self, exchange: str, flow: str | None = None) -> dict[str, Any]:
         row = self._rows.get(exchange)
         if row is None:
-            row = {"flow": None, "start_ns": 0, "data": None, "sender_ms": None}
+            row = {"exchange": exchange, "flow": None, "start_ns": 0, "data": None}
+            row["sender_ms"] = None
             self._rows[exchange] = row
         if flow is not None and row["flow"] is None:
+            if flow not in self._by_flow and len(self._by_flow) >= self.max_flows:
+                self._drop_oldest(len(self._by_flow) - self.max_flows + 1)
             row["flow"] = flow
             self._by_flow.setdefault(flow, []).append(row)
         return row
+
+    def _drop_oldest(self, count: int) -> None:
+        """Forget the `count` flows seen first (dicts keep insertion order)."""
+        for old in list(self._by_flow)[:count]:
+            for row in self._by_flow.pop(old):
+                self._rows.pop(row["exchange"], None)
+            self._options.pop(old, None)
+            self._newest.pop(old, None)
+            for value in [v for v, f in self._links.items() if f == old]:
+                del self._links[value]
+            self._dropped += 1
+
+    def dropped_flows(self) -> int:
+        """How many of the oldest flows were dropped to keep the store bounded."""
+        return self._dropped
 
     def begin(self, exchange: str, flow: str, start_ns: int) -> None:
         with self._changed:
@@ -234,10 +308,14 @@ class MemoryTraceStore:
     def record(self, exchange: str, flow: str, start_ns: int, data: dict[str, Any]) -> None:
         with self._changed:
             row = self._row(exchange, flow)
-            row["start_ns"], row["data"] = start_ns, data
+            row["start_ns"], row["data"] = start_ns, cut_record(data)
             if self.live:
                 self._log.append(flow)
                 self._newest[flow] = exchange
+                if len(self._log) > 200 * self.max_flows:  # keep the feed bounded too
+                    half = len(self._log) // 2
+                    del self._log[:half]
+                    self._log_start += half
             self._changed.notify_all()
 
     def record_sender(self, exchange: str, duration_ms: float) -> None:
@@ -287,6 +365,7 @@ class MemoryTraceStore:
             self._log_start += len(self._log)
             self._log.clear()
             self._newest.clear()
+            self._dropped = 0
 
     def close(self) -> None:
         self.clear()

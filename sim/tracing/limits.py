@@ -1,0 +1,74 @@
+"""Bounds on what one request and the trace store may hold, so no page, careless client or
+day-long class can make an app or the store grow without limit.
+
+- A request body over `MAX_BODY` bytes is answered 413 before any app reads it (every app:
+  `TracingMiddleware` applies it, and `BodyLimit` wraps an app that is not traced).
+- A stored text value longer than `MAX_VALUE` characters is cut, and says so (`cut`).
+- The store keeps at most `MAX_FLOWS` flows; the oldest go first (see the stores).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+MAX_BODY = 1024 * 1024
+MAX_VALUE = 4096
+MAX_FLOWS = 500
+
+
+def too_large(environ: dict[str, Any]) -> bool:
+    """The declared body is over `MAX_BODY` (a malformed length counts as none)."""
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0) > MAX_BODY
+    except ValueError:
+        return False
+
+
+def refuse_too_large(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+    """413 Content Too Large (RFC 9110 §15.5.14), without reading the body."""
+    body = f"Request body over {MAX_BODY} bytes.\n".encode()
+    start_response(
+        "413 Content Too Large",
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+        ],
+    )
+    return [body]
+
+
+class BodyLimit:
+    """WSGI middleware: 413 for a body over `MAX_BODY`, for an app without tracing."""
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if too_large(environ):
+            return refuse_too_large(environ, start_response)
+        return self.app(environ, start_response)
+
+
+def cut(text: str, limit: int = MAX_VALUE) -> str:
+    """`text`, or its first `limit` characters and a visible marker of what was cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…[{len(text) - limit} more characters not kept]"
+
+
+def cut_record(record: dict[str, Any]) -> dict[str, Any]:
+    """A copy of an exchange record with every text value cut to `MAX_VALUE`."""
+    return _cut_any(record)
+
+
+def _cut_any(value: Any) -> Any:
+    if isinstance(value, str):
+        return cut(value)
+    if isinstance(value, dict):
+        return {k: _cut_any(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_cut_any(v) for v in value)
+    if isinstance(value, list):
+        return [_cut_any(v) for v in value]
+    return value
