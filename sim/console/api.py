@@ -35,7 +35,7 @@ EXPORTS = {
     "json": ("application/json", "json"),
 }
 #: How long one stream request waits for a change before sending a keep-alive comment.
-KEEPALIVE = 15.0
+KEEPALIVE = 5.0
 
 
 def store():
@@ -86,6 +86,18 @@ def export(flow: str, fmt: str):
     trace_store = _require_store()
     trace = F.flow_trace(trace_store, F.check_flow(trace_store, flow))
     mimetype, suffix = EXPORTS[fmt]
+    from sim.diagrams import DiagramError  # noqa: PLC0415
+
+    try:
+        body = _render(trace, flow, fmt)
+    except DiagramError as error:
+        raise F.BadRequest(f"cannot draw {fmt} here: {error}", 503, "renderer_missing") from None
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{flow}.{suffix}"'
+    return response
+
+
+def _render(trace, flow: str, fmt: str) -> str | bytes:
     if fmt == "json":
         body: str | bytes = json.dumps({"flow": flow, "events": trace.to_dicts()}, indent=2)
     elif fmt == "svg":
@@ -96,9 +108,7 @@ def export(flow: str, fmt: str):
         body = trace.to_mermaid()
     else:
         body = trace.to_plantuml()
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{flow}.{suffix}"'
-    return response
+    return body
 
 
 def _png(trace) -> bytes:
