@@ -4,14 +4,31 @@ from sim import Simulation
 with Simulation() as sim:
     result = sim.run("happy-path")
     result.trace.to_svg("happy-path.svg")
+
+This module is the public API: the Python API of ARCHITECTURE.md, and everything the
+`oauth-sim` commands use (they import nothing else of `sim`). A name here must not be the
+name of a subpackage (`sim.console` is the classroom console's app; the terminal's Rich
+console is `sim.terminal()`): importing the subpackage later would replace it.
 """
 
 from __future__ import annotations
 
 from sim import parties
+from sim.diagram_set import write_all as write_diagrams
+from sim.diagrams import DiagramError, compare_svg
+from sim.drawing import DrawnTrace as Trace
+from sim.parties import registry_lines
 from sim.runtime.manager import ScenarioResult, Simulation, StartupError
 from sim.runtime.servers import PortInUse
-from sim.tracing import Event, Trace
+from sim.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
+from sim.teaching import trace_io
+from sim.teaching.report import compare_table, outcome_table, step_table
+from sim.teaching.report import console as terminal
+from sim.teaching.trace_io import TraceFileError
+from sim.teaching.walkthrough import as_markdown as walkthrough_markdown
+from sim.teaching.walkthrough import as_text as walkthrough_text
+from sim.teaching.walkthrough import walkthrough
+from sim.tracing import Event
 
 __version__ = "0.1.0"
 
@@ -22,21 +39,47 @@ def run_scenario(name: str, insecure: bool = False, **simulation_options) -> Sce
         return sim.run(name, insecure=insecure)
 
 
+def load_trace(path: str) -> Trace:
+    """A trace saved with `run --json` (notes written where missing), drawable."""
+    return Trace.of(trace_io.load_trace(path))
+
+
+def fetch_trace(url: str, flow: str | None = None) -> Trace:
+    """The live trace of a running `oauth-sim up` (its client app at `url`), drawable."""
+    return Trace.of(trace_io.fetch_trace(url, flow))
+
+
 def scenarios() -> dict[str, str]:
     """Scenario names and their one-line descriptions, in teaching order."""
-    from sim.scenarios import SCENARIOS  # noqa: PLC0415
-
     return {name: s.description for name, s in SCENARIOS.items()}
 
 
 __all__ = [
+    "SCENARIOS",
+    "DiagramError",
     "Event",
     "PortInUse",
+    "Scenario",
     "ScenarioResult",
     "Simulation",
     "StartupError",
     "Trace",
+    "TraceFileError",
+    "UnknownScenario",
+    "compare_svg",
+    "compare_table",
+    "fetch_trace",
+    "get_scenario",
+    "load_trace",
+    "outcome_table",
     "parties",
+    "registry_lines",
     "run_scenario",
     "scenarios",
+    "step_table",
+    "terminal",
+    "walkthrough",
+    "walkthrough_markdown",
+    "walkthrough_text",
+    "write_diagrams",
 ]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from flask import Flask, jsonify, request
 
-from sim.parties import PARTY_HEADER
+from sim.tracing.names import PARTY_HEADER
 
 CONSOLE = "console"
 

@@ -8,24 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-USER_AGENT = "user-agent"
-CLIENT = "client"
-AUTHORIZATION_SERVER = "authorization-server"
-RESOURCE_SERVER = "resource-server"
-ATTACKER = "attacker"
-
-#: Column order in diagrams and tables.
-PARTY_ORDER = (USER_AGENT, CLIENT, AUTHORIZATION_SERVER, RESOURCE_SERVER, ATTACKER)
-
-#: Header each party's own HTTP client sets so a trace knows who sent a request.
-#: A request without it comes from a real browser, that is from the user agent.
-PARTY_HEADER = "X-Sim-Party"
-#: Header carrying the flow id, so concurrent flows never mix in a trace.
-FLOW_HEADER = "X-Sim-Flow"
-#: Header carrying one exchange's id, so the sender's and receiver's records merge.
-EXCHANGE_HEADER = "X-Sim-Exchange"
-#: Header naming the exchange a server was handling when it made this call (nesting).
-PARENT_HEADER = "X-Sim-Parent"
+# Party names and identifying headers are the trace's vocabulary, defined in tracing (the
+# bottom layer) and re-exported here beside the registry, where the parties look for them.
+from sim.tracing.names import (
+    ATTACKER,
+    AUTHORIZATION_SERVER,
+    CLIENT,
+    EXCHANGE_HEADER,
+    FLOW_HEADER,
+    PARENT_HEADER,
+    PARTY_HEADER,
+    PARTY_ORDER,
+    RESOURCE_SERVER,
+    USER_AGENT,
+)
 
 #: Default ports of `oauth-sim up` (client, authorization server, resource server).
 DEFAULT_PORT_BASE = 9000
@@ -147,3 +143,27 @@ def registry_lines() -> list[str]:
             f"client {c.client_id}: {secret}; {', '.join(c.grant_types) or 'introspection'}"
         )
     return lines
+
+
+__all__ = [
+    "ALL_SCOPES",
+    "ATTACKER",
+    "AUTHORIZATION_SERVER",
+    "CLIENT",
+    "CLIENTS",
+    "DEFAULT_PORT_BASE",
+    "EXCHANGE_HEADER",
+    "FLOW_HEADER",
+    "PARENT_HEADER",
+    "PARTY_HEADER",
+    "PARTY_ORDER",
+    "PORT_OFFSETS",
+    "RESOURCE_SERVER",
+    "SCOPES",
+    "USERS",
+    "USER_AGENT",
+    "DemoClient",
+    "DemoUser",
+    "client_by_id",
+    "registry_lines",
+]

@@ -31,7 +31,7 @@ def test_one_line_per_scenario_with_its_defences():
 def test_cli_prints_it_and_diagrams_writes_it(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["cheatsheet"])
     assert result.exit_code == 0 and result.output == cheatsheet_markdown()
-    from sim.teaching import diagram_set
+    from sim import diagram_set
 
     monkeypatch.setattr(diagram_set, "diagram_files", lambda simulation: {})
     sheet = tmp_path / "docs" / "sheet.md"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.teaching.diagram_set import diagram_files
+from sim.diagram_set import diagram_files
 
 DIAGRAMS = Path(__file__).parent.parent / "diagrams"
 

@@ -18,7 +18,7 @@ from sim import diagrams
 from sim.diagrams import render as render_module
 from sim.diagrams.style import ATTACKER as RED
 from sim.parties import PARTY_ORDER
-from sim.tracing.events import Event, Trace
+from sim.tracing import Event, Trace
 
 SVG = "{http://www.w3.org/2000/svg}"
 

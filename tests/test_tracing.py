@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+import sim as sim_api
 from sim.parties import AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER, USER_AGENT
 from sim.tracing import Event, Trace, TraceStore
 from sim.tracing.store import MemoryTraceStore
@@ -142,7 +143,8 @@ def test_trace_displays_as_svg_in_jupyter(sim):
     trace = sim.run("happy-path").trace
     svg = trace._repr_svg_()
     assert svg.lstrip().startswith("<?xml") or "<svg" in svg[:300]
-    assert isinstance(Trace([])._repr_svg_(), str)
+    assert isinstance(sim_api.Trace([])._repr_svg_(), str)
+    assert not hasattr(Trace([]), "_repr_svg_")  # tracing holds data; drawing is above it
 
 
 def test_redaction_hides_basic_credentials_and_cookies(sim):

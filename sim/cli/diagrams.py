@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+import sim
 from sim.cli.common import fail
-from sim.teaching.report import console
 
 
 @click.command()
@@ -30,11 +30,9 @@ from sim.teaching.report import console
 def diagrams(out_dir: str, cheatsheet_path: str) -> None:
     """Regenerate every committed diagram (SVG + Mermaid per scenario, both ways for
     attacks) and the cheat-sheet, deterministically."""
-    from sim.teaching.diagram_set import write_all  # noqa: PLC0415
-
-    out = console()
+    out = sim.terminal()
     try:
-        written = write_all(
+        written = sim.write_diagrams(
             Path(out_dir),
             progress=lambda line: out.print(line),
             cheatsheet=Path(cheatsheet_path),

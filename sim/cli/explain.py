@@ -9,6 +9,7 @@ import click
 
 import sim
 from sim.cli.common import fail
+from sim.cli.run import check_scenario
 
 
 @click.command()
@@ -22,22 +23,18 @@ from sim.cli.common import fail
 def explain(scenario: str, markdown: bool, svg: str | None) -> None:
     """Explain SCENARIO (default happy-path) in spoken prose, from a live run: the
     parties, front and back channel, state, PKCE, the code exchange, tokens, refresh."""
-    from sim.cli.run import check_scenario  # noqa: PLC0415
-    from sim.diagrams import DiagramError  # noqa: PLC0415
-    from sim.teaching.walkthrough import as_markdown, as_text, walkthrough  # noqa: PLC0415
-
     check_scenario(scenario)
     with sim.Simulation() as simulation:
         result = simulation.run(scenario)
-    sections = walkthrough(scenario, result.trace, result.outcome)
+    sections = sim.walkthrough(scenario, result.trace, result.outcome)
     path = Path(svg) if svg else Path(tempfile.gettempdir()) / "oauth-sim" / f"{scenario}.svg"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         result.trace.redacted().to_svg(str(path))
-    except DiagramError as error:
+    except sim.DiagramError as error:
         fail(str(error))
     except OSError as error:
         fail(f"cannot write {path}: {error.strerror}")
     title = f"Explain it: {scenario}"
-    render = as_markdown if markdown else as_text
+    render = sim.walkthrough_markdown if markdown else sim.walkthrough_text
     click.echo(render(title, sections, str(path)))

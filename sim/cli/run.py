@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 
 import click
+from rich.table import Table
 
 import sim
 from sim.cli.common import fail, write_text
-from sim.teaching.report import compare_table, console, outcome_table, step_table
 
 
 def check_scenario(name: str, insecure: bool = False):
-    from sim.scenarios import UnknownScenario, get_scenario  # noqa: PLC0415
-
     try:
-        scenario = get_scenario(name)
-    except UnknownScenario as error:
+        scenario = sim.get_scenario(name)
+    except sim.UnknownScenario as error:
         fail(str(error))
     if insecure and scenario.defence is None:
         fail(
@@ -29,17 +27,13 @@ def check_scenario(name: str, insecure: bool = False):
 @click.command("scenarios")
 def list_scenarios() -> None:
     """List the scenarios with one-line descriptions."""
-    from rich.table import Table  # noqa: PLC0415
-
-    from sim.scenarios import SCENARIOS  # noqa: PLC0415
-
     table = Table(box=None, show_header=True)
     table.add_column("scenario", style="bold")
     table.add_column("what it shows")
     table.add_column("--insecure turns off", style="yellow")
-    for name, scenario in SCENARIOS.items():
+    for name, scenario in sim.SCENARIOS.items():
         table.add_row(name, scenario.description, scenario.defence or "")
-    console().print(table)
+    sim.terminal().print(table)
 
 
 @click.command()
@@ -65,7 +59,7 @@ def run(
         fail("--compare already runs both ways; drop --insecure")
     if full and not as_json:
         fail("--full adds headers and bodies to --json; add --json")
-    out = console()
+    out = sim.terminal()
     with sim.Simulation() as simulation:
         if compare:
             results = [simulation.run(name, insecure=False), simulation.run(name, insecure=True)]
@@ -81,26 +75,24 @@ def run(
     else:
         for result, trace in zip(results, traces, strict=True):
             label = f"{name}: defence {'OFF' if result.insecure else 'on'}" if compare else None
-            out.print(step_table(trace, explain=explain, title=label))
+            out.print(sim.step_table(trace, explain=explain, title=label))
             if not compare:
-                out.print(outcome_table(result.outcome))
+                out.print(sim.outcome_table(result.outcome))
         if compare:
-            out.print(compare_table(results[0].outcome, results[1].outcome))
+            out.print(sim.compare_table(results[0].outcome, results[1].outcome))
     _export(traces, svg, png, mermaid, plantuml, compare, out if not as_json else None)
 
 
 def _export(traces, svg, png, mermaid, plantuml, compare, out) -> None:
-    from sim.diagrams import DiagramError, compare_svg  # noqa: PLC0415
-
     try:
         if svg:
             if compare:
-                compare_svg(traces[0], traces[1], "defence on", "defence OFF", svg)
+                sim.compare_svg(traces[0], traces[1], "defence on", "defence OFF", svg)
             else:
                 traces[0].to_svg(svg)
         if png:
             traces[0].to_png(png)
-    except DiagramError as error:
+    except sim.DiagramError as error:
         fail(str(error))
     except OSError as error:
         fail(f"cannot write {error.filename or 'the diagram'}: {error.strerror}")

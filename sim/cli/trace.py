@@ -8,8 +8,8 @@ import time
 
 import click
 
+import sim
 from sim.cli.common import fail
-from sim.teaching.report import console, step_table
 
 #: How often `--follow` asks the client app for new events.
 FOLLOW_INTERVAL = 0.25
@@ -45,13 +45,11 @@ def trace(
     explain: bool,
 ) -> None:
     """Show the trace of a running `oauth-sim up` (or of a saved JSON file)."""
-    from sim.teaching.trace_io import TraceFileError, fetch_trace, load_trace  # noqa: PLC0415
-
     if follow and file_:
         fail("--follow reads a running `oauth-sim up`; it cannot follow a file")
     try:
-        loaded = load_trace(file_) if file_ else fetch_trace(url, flow)
-    except TraceFileError as error:
+        loaded = sim.load_trace(file_) if file_ else sim.fetch_trace(url, flow)
+    except sim.TraceFileError as error:
         fail(str(error))
     if file_ and flow:
         loaded.events = [e for e in loaded.events if e.flow == flow]
@@ -64,17 +62,15 @@ def trace(
     if as_json:
         click.echo(json.dumps({"flow": flow, "events": shown.to_dicts(detail=True)}, indent=2))
     else:
-        console().print(step_table(shown, explain=explain, title=file_ or url))
+        sim.terminal().print(sim.step_table(shown, explain=explain, title=file_ or url))
     if svg:
         _write_svg(shown, svg)
 
 
 def _write_svg(shown, path: str) -> None:
-    from sim.diagrams import DiagramError  # noqa: PLC0415
-
     try:
         shown.to_svg(path)
-    except DiagramError as error:
+    except sim.DiagramError as error:
         fail(str(error))
     except OSError as error:
         fail(f"cannot write {path}: {error.strerror}")
@@ -93,8 +89,6 @@ def _line(event, explain: bool) -> str:
 
 def _follow(url, flow, as_json, svg, redact, explain, first) -> None:
     """Print what is there, then every event recorded after it, until Ctrl-C."""
-    from sim.teaching.trace_io import TraceFileError, fetch_trace  # noqa: PLC0415
-
     printed: set[str] = set()
     current = first
     try:
@@ -110,8 +104,8 @@ def _follow(url, flow, as_json, svg, redact, explain, first) -> None:
                 _write_svg(current, svg)
             time.sleep(FOLLOW_INTERVAL)
             try:
-                current = fetch_trace(url, flow)
-            except TraceFileError as error:
+                current = sim.fetch_trace(url, flow)
+            except sim.TraceFileError as error:
                 fail(str(error))
             if redact:
                 current = current.redacted()

@@ -17,8 +17,6 @@ import click
 
 import sim
 from sim.cli.common import fail
-from sim.parties import registry_lines
-from sim.teaching.report import console
 
 ROLES = {
     "attacker": " (attack scenarios only)",
@@ -58,7 +56,7 @@ ROLES = {
 )
 def up(port_base: int, password_rounds: int, token_lifetime: int, open_: bool, pause: bool) -> None:
     """Run all parties (one process each) and the classroom console until Ctrl-C."""
-    out = console()
+    out = sim.terminal()
     simulation = sim.Simulation(
         mode="process",
         port_base=port_base,
@@ -84,7 +82,7 @@ def up(port_base: int, password_rounds: int, token_lifetime: int, open_: bool, p
             role = ROLES.get(party, "")
             out.print(f"  {party:<22} {url}{role}", markup=False)
         out.print("Demo registry (demo-only values):")
-        for line in registry_lines():
+        for line in sim.registry_lines():
             out.print(f"  {line}", markup=False)
         out.print(f"Open {simulation.client_url} in a browser.")
         out.print(

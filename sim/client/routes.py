@@ -42,7 +42,7 @@ from sim.client.history import console_link
 from sim.client.id_token import IDTokenError, verify_id_token
 from sim.form_csrf import check_csrf, csrf_token, same_token
 from sim.parties import CLIENT
-from sim.tracing import trace_session
+from sim.tracing import build_trace, trace_session
 from sim.tracing.context import current_flow
 
 bp = Blueprint("client", __name__)
@@ -385,7 +385,6 @@ def trace():
     """The live trace (contract JSON event schema, plus each event's flow, headers and
     bodies, secrets named in `secrets`), for `oauth-sim trace` and the class.
     `?flow=ID` keeps one flow; an id that names no flow is a 404."""
-    from sim.tracing import build_trace  # noqa: PLC0415
 
     trace_store = store()
     if trace_store is None:

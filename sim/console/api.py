@@ -24,6 +24,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sim.console import flows as F
 from sim.console.inspect import CONSOLE_PARTY, fetch_jwks, inspect
 from sim.console.settings import get_settings, put_settings
+from sim.drawing import DrawnTrace
 
 bp = Blueprint("console_api", __name__, url_prefix="/api")
 
@@ -84,7 +85,7 @@ def export(flow: str, fmt: str):
     if fmt not in EXPORTS:
         raise F.BadRequest(f"format must be one of {', '.join(EXPORTS)}", 404, "unknown_format")
     trace_store = _require_store()
-    trace = F.flow_trace(trace_store, F.check_flow(trace_store, flow))
+    trace = DrawnTrace.of(F.flow_trace(trace_store, F.check_flow(trace_store, flow)))
     mimetype, suffix = EXPORTS[fmt]
     from sim.diagrams import DiagramError  # noqa: PLC0415
 

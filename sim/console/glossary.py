@@ -4,7 +4,7 @@ section it cites."""
 
 from __future__ import annotations
 
-from sim.tracing.events import SECRET_NAMES
+from sim.tracing.values import SECRET_NAMES
 
 #: name -> (what it is for, RFC section)
 PARAMETERS: dict[str, tuple[str, str]] = {

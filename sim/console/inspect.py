@@ -19,8 +19,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from sim.tracing import Event, Trace
-from sim.tracing.events import SECRET_NAMES
 from sim.tracing.jwt import decode_unverified
+from sim.tracing.values import SECRET_NAMES
 
 CONSOLE_PARTY = "console"
 

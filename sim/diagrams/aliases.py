@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sim.diagrams.layout import parties
-from sim.tracing.events import Trace
+from sim.tracing import Trace
 
 ALIASES = {
     "user-agent": "UA",

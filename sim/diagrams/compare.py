@@ -10,7 +10,7 @@ from sim.diagrams.layout import MARGIN, layout
 from sim.diagrams.legend import with_legend
 from sim.diagrams.model import Diagram, Line
 from sim.diagrams.style import SEPARATOR
-from sim.tracing.events import Trace
+from sim.tracing import Trace
 
 PANEL_GAP = 40.0
 

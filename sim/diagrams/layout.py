@@ -30,9 +30,9 @@ from sim.diagrams.style import (
     pen,
     response_width,
 )
-from sim.parties import ATTACKER as ATTACKER_PARTY
-from sim.parties import PARTY_ORDER
-from sim.tracing.events import Trace
+from sim.tracing import Trace
+from sim.tracing.names import ATTACKER as ATTACKER_PARTY
+from sim.tracing.names import PARTY_ORDER
 
 MARGIN = 16.0
 LINE_H = 15.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sim.diagrams.aliases import participants
 from sim.diagrams.messages import messages
-from sim.tracing.events import Trace
+from sim.tracing import Trace
 
 _CODED = frozenset(';#:<>&%"')
 

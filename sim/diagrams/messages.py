@@ -9,22 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from http import HTTPStatus
-from urllib.parse import urlsplit
 
 from sim.diagrams.measure import text_width
 from sim.diagrams.params import (
     RESPONSE_PARAMS,
     Origins,
-    bearer_error_group,
+    body_group,
+    challenge_group,
     ellipsize,
-    form_group,
     json_group,
     origins,
     short_url,
     url_groups,
 )
-from sim.parties import ATTACKER
-from sim.tracing.events import Event, Trace
+from sim.tracing import Event, Trace
+from sim.tracing.names import ATTACKER
 
 #: Widest parameter line, in points at `LABEL_SIZE`; longer groups wrap.
 LINE_LIMIT = 250.0
@@ -101,11 +100,12 @@ def defence_of(event: Event) -> Defence | None:
 
 
 def request_lines(event: Event, known: Origins) -> tuple[str, ...]:
-    """`3. GET /authorize` and the key query, fragment and form parameters below it."""
-    path = ellipsize(urlsplit(event.url).path or "/", PATH_LIMIT)
-    groups = url_groups(event.url, known)
+    """`3. GET /authorize` and the key query, fragment and body parameters below it."""
+    params = event.params
+    path = ellipsize(params.url.path or "/", PATH_LIMIT)
+    groups = url_groups(params.url, known)
     if event.method.upper() != "GET":
-        groups += form_group(event.request_body, known)
+        groups += body_group(params.body, known)
     return (f"{event.seq}. {event.method.upper()} {path}", *pack(groups))
 
 
@@ -116,15 +116,16 @@ def response_lines(event: Event, known: Origins) -> tuple[str, ...]:
     except ValueError:
         phrase = ""
     head = f"{event.status} {phrase}".strip()
-    if 300 <= event.status < 400 and event.location:
+    params = event.params
+    if 300 <= event.status < 400 and event.location and params.location is not None:
         target = ellipsize(short_url(event.location, known), PATH_LIMIT)
-        params = pack(url_groups(event.location, known, RESPONSE_PARAMS))
-        if params[:1] in (["?…"], ["#…"]):  # only hidden parameters: keep one line
-            return (f"{head} → {target}{params[0]}", *params[1:])
-        return (f"{head} → {target}", *params)
-    groups = json_group(event.response_body, known)
-    if not any(item.startswith("error=") for _, _, items in groups for item in items):
-        groups += bearer_error_group(event.response_headers)
+        lines = pack(url_groups(params.location, known, RESPONSE_PARAMS))
+        if lines[:1] in (["?…"], ["#…"]):  # only hidden parameters: keep one line
+            return (f"{head} → {target}{lines[0]}", *lines[1:])
+        return (f"{head} → {target}", *lines)
+    groups = json_group(params.answer_pairs, known)
+    if not params.answered("error"):
+        groups += challenge_group(params.challenge)
     return (head, *pack(groups))
 
 

@@ -14,7 +14,7 @@ from sim.diagrams.layout import layout
 from sim.diagrams.legend import with_legend
 from sim.diagrams.render import SYSTEM, rasterise, render, render_engine
 from sim.diagrams.style import FONT
-from sim.tracing.events import Trace
+from sim.tracing import Trace
 
 
 def to_dot(trace: Trace) -> str:

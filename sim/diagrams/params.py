@@ -10,12 +10,12 @@ origin when there is no path (an `iss` of `http://127.0.0.1:9001` reads
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
-from sim.parties import ATTACKER
-from sim.tracing.events import Trace
+from sim.tracing import Trace
+from sim.tracing.names import ATTACKER
+from sim.tracing.params import Pairs, UrlParams
 
 #: Parameters worth drawing, in the order they are drawn.
 KEY_PARAMS = (
@@ -146,17 +146,15 @@ RESPONSE_PARAMS = frozenset(
 
 
 def url_groups(
-    url: str, known: Origins, only: frozenset[str] | None = None
+    url: UrlParams, known: Origins, only: frozenset[str] | None = None
 ) -> list[tuple[str, str, list[str]]]:
     """Key parameters of a URL's query (`?`) and fragment (`#`, implicit flow) as groups.
 
     With `only`, other parameters are left out and a final `…` stands for them.
     """
-    parts = urlsplit(url)
     groups = []
-    for opener, raw in (("?", parts.query), ("#", parts.fragment)):
-        pairs = parse_qsl(raw, keep_blank_values=True)
-        kept = pairs if only is None else [(n, v) for n, v in pairs if n in only]
+    for opener, pairs in (("?", url.query), ("#", url.fragment)):
+        kept = pairs if only is None else tuple((n, v) for n, v in pairs if n in only)
         items = pick(kept, known)
         if len(kept) < len(pairs):
             items.append("…")
@@ -165,35 +163,19 @@ def url_groups(
     return groups
 
 
-def form_group(body: str, known: Origins) -> list[tuple[str, str, list[str]]]:
-    """Key parameters of a form-encoded request body (token, introspection requests)."""
-    text = body.strip()
-    if not text or text.startswith(("{", "[", "<")) or "=" not in text:
-        return []
-    items = pick(parse_qsl(text, keep_blank_values=True), known)
+def body_group(body: Pairs, known: Origins) -> list[tuple[str, str, list[str]]]:
+    """Key parameters of a request body (token, introspection requests)."""
+    items = pick(body, known)
     return [("body: ", "&", items)] if items else []
 
 
-def json_group(body: str, known: Origins) -> list[tuple[str, str, list[str]]]:
+def json_group(answer: Pairs, known: Origins) -> list[tuple[str, str, list[str]]]:
     """Key members of a JSON response body (token and introspection responses, errors)."""
-    text = body.strip()
-    if not text.startswith("{"):
-        return []
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return []
-    if not isinstance(data, dict):
-        return []
-    pairs = [(str(k), json.dumps(v) if isinstance(v, bool) else str(v)) for k, v in data.items()]
-    items = pick(pairs, known, BODY_PARAMS)
+    items = pick(answer, known, BODY_PARAMS)
     return [("{", ", ", items)] if items else []
 
 
-def bearer_error_group(headers: Mapping[str, str]) -> list[tuple[str, str, list[str]]]:
+def challenge_group(challenge: Mapping[str, str]) -> list[tuple[str, str, list[str]]]:
     """The `error` of an RFC 6750 `WWW-Authenticate: Bearer` challenge, if any."""
-    for name, value in headers.items():
-        if name.lower() == "www-authenticate" and 'error="' in value:
-            error = value.split('error="', 1)[1].split('"', 1)[0]
-            return [("", "", [f"error={ellipsize(error, READABLE_LIMIT)}"])]
-    return []
+    error = challenge.get("error")
+    return [("", "", [f"error={ellipsize(error, READABLE_LIMIT)}"])] if error else []

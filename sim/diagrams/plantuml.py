@@ -10,8 +10,8 @@ from __future__ import annotations
 from sim.diagrams.aliases import participants
 from sim.diagrams.messages import messages
 from sim.diagrams.style import ATTACKER_FILL, DEFENCE_OFF, DEFENCE_ON, pen
-from sim.parties import ATTACKER
-from sim.tracing.events import Trace
+from sim.tracing import Trace
+from sim.tracing.names import ATTACKER
 
 _DOUBLED = frozenset('*/-_~"')
 _NEWLINE = "\\n"  # PlantUML's line break inside a message

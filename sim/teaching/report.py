@@ -3,7 +3,7 @@ summary of an attack with its defence on and off."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+import sys
 
 from rich import box
 from rich.console import Console
@@ -28,20 +28,19 @@ def short(value: str, width: int = 12) -> str:
 
 
 def request_text(event: Event) -> str:
-    parts = urlsplit(event.url)
-    params = parse_qsl(parts.query) + parse_qsl(event.request_body)
-    shown = [f"{k}={short(v)}" for k, v in params if k in SHOWN_PARAMS]
-    text = f"{event.method} {parts.path}"
-    return printable(text + (" " + " ".join(shown) if shown else ""))
+    params = event.params
+    pairs = params.url.query + params.body
+    shown = [f"{k}={short(v)}" for k, v in pairs if k in SHOWN_PARAMS and v]
+    return printable(event.request_line + (" " + " ".join(shown) if shown else ""))
 
 
 def response_text(event: Event) -> str:
-    if not event.location:
+    location = event.params.location
+    if location is None:
         return str(event.status)
-    parts = urlsplit(event.location)
-    params = parse_qsl(parts.query) + parse_qsl(parts.fragment)
-    shown = [f"{k}={short(v)}" for k, v in params if k in SHOWN_PARAMS + ("access_token",)]
-    target = parts.path or "/"
+    names = SHOWN_PARAMS + ("access_token",)
+    shown = [f"{k}={short(v)}" for k, v in location.pairs if k in names and v]
+    target = location.path or "/"
     return printable(f"{event.status} → {target}" + (" " + " ".join(shown) if shown else ""))
 
 
@@ -117,7 +116,5 @@ def compare_table(secure: dict, insecure: dict) -> Table:
 
 def console() -> Console:
     """Rich console; when piped (no terminal to measure) assume a projector-wide 120."""
-    import sys  # noqa: PLC0415
-
     width = None if sys.stdout.isatty() else 120
     return Console(highlight=False, soft_wrap=False, width=width)

@@ -2,37 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from sim.tracing.events import KINDS, Event, Trace
+from sim.tracing.events import KINDS, Event
 from sim.tracing.hooks import party_session, trace_session
 from sim.tracing.middleware import TracingMiddleware
+from sim.tracing.params import Params, url_param
 from sim.tracing.store import TraceStore
-
-Annotator = Callable[[Event], tuple[str, str | None]]
+from sim.tracing.trace import Annotator, Trace
 
 
 def build_trace(
-    records: list[dict[str, Any]], title: str = "", annotate: Annotator | None = None
+    records: list[dict[str, Any]],
+    title: str = "",
+    annotate: Annotator | None = None,
+    kind: type[Trace] = Trace,
 ) -> Trace:
-    """Turn store records (already in order) into a numbered Trace; `annotate` writes each
-    step's note and RFC reference when the events are first read."""
+    """Turn store records (already in order) into a numbered Trace (of type `kind`);
+    `annotate` writes each step's note and RFC reference when the events are first read.
+    `seq` is given here, once: every rendering numbers its steps from it."""
     events = []
     for seq, record in enumerate(records, 1):
         data = {k: v for k, v in record.items() if k != "sender_ms"}
         data["seq"] = seq
         events.append(Event.from_dict(data))
-    return Trace(events, title, annotate)
+    return kind(events, title, annotate)
 
 
 __all__ = [
     "KINDS",
+    "Annotator",
     "Event",
+    "Params",
     "Trace",
     "TraceStore",
     "TracingMiddleware",
     "build_trace",
     "party_session",
     "trace_session",
+    "url_param",
 ]

@@ -16,29 +16,16 @@ the protocol's narrative. Within a trace `seq` counts from 1.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
-KINDS = ("redirect", "page", "form-post", "back-channel", "api-call")
+from sim.tracing.jwt import decode_unverified
+from sim.tracing.params import Params
+from sim.tracing.values import SECRET_NAMES
 
-#: Parameter names whose values are credentials: shown (this is a teaching tool) but
-#: marked, and hidden by `--redact`.
-SECRET_NAMES = (
-    "password",
-    "client_secret",
-    "code",
-    "code_verifier",
-    "access_token",
-    "refresh_token",
-    "token",
-    "authorization",
-    "csrf_token",
-)
-#: Random but not secret: replaced by stable placeholders in committed diagrams.
-VOLATILE_NAMES = ("state", "code_challenge", "session")
+KINDS = ("redirect", "page", "form-post", "back-channel", "api-call")
 
 
 @dataclass(frozen=True)
@@ -73,6 +60,23 @@ class Event:
         parts = urlsplit(self.url)
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
+    @cached_property
+    def params(self) -> Params:
+        """Every parameter this exchange carried, parsed once (see `sim.tracing.params`)."""
+        return Params.parse(
+            self.url,
+            self.request_headers,
+            self.request_body,
+            self.location,
+            self.response_headers,
+            self.response_body,
+        )
+
+    @property
+    def request_line(self) -> str:
+        """`GET /authorize`: the method and path every rendering puts after the step number."""
+        return f"{self.method.upper()} {self.params.url.path or '/'}"
+
     @property
     def secrets(self) -> tuple[tuple[str, str], ...]:
         return tuple((n, v) for n, v in self.values if n in SECRET_NAMES)
@@ -80,8 +84,6 @@ class Event:
     @property
     def jwts(self) -> dict[str, dict[str, Any]]:
         """Tokens of this exchange that are JWTs, decoded (unverified) by name."""
-        from sim.tracing.jwt import decode_unverified  # noqa: PLC0415
-
         out = {}
         for name, value in self.values:
             if name in ("access_token", "refresh_token", "token") and value.count(".") == 2:
@@ -127,96 +129,3 @@ class Event:
             return cls(**{k: v for k, v in kwargs.items() if k in known})
         except (KeyError, TypeError) as exc:
             raise ValueError(f"not a trace event: {exc}") from exc
-
-
-class Trace:
-    """The ordered events of one flow, with its renderings.
-
-    Displays itself as its sequence diagram in Jupyter.
-    """
-
-    def __init__(
-        self,
-        events: list[Event] | tuple[Event, ...],
-        title: str = "",
-        annotate: Callable[[Event], tuple[str, str | None]] | None = None,
-    ) -> None:
-        self._events: list[Event] = list(events)
-        self.title = title
-        # Notes are written when someone first reads the events, not while a flow runs:
-        # most runs in a benchmark or a loop never display them.
-        self._annotate = annotate
-
-    @property
-    def events(self) -> list[Event]:
-        if self._annotate is not None:
-            annotate, self._annotate = self._annotate, None
-            self._events = [
-                replace(e, note=note, rfc=rfc) for e in self._events for note, rfc in (annotate(e),)
-            ]
-        return self._events
-
-    @events.setter
-    def events(self, events: list[Event]) -> None:
-        self._events, self._annotate = list(events), None
-
-    def __len__(self) -> int:
-        return len(self.events)
-
-    def __iter__(self):
-        return iter(self.events)
-
-    def __getitem__(self, index: int) -> Event:
-        return self.events[index]
-
-    def __repr__(self) -> str:
-        return f"<Trace {self.title!r}: {len(self.events)} events>"
-
-    @property
-    def parties(self) -> list[str]:
-        from sim.parties import PARTY_ORDER  # noqa: PLC0415  (shared names only)
-
-        seen = {e.sender for e in self.events} | {e.to for e in self.events}
-        return [p for p in PARTY_ORDER if p in seen]
-
-    def redacted(self) -> Trace:
-        """Secrets replaced by placeholders such as `<code-1>`, the same value always the
-        same placeholder, so two runs of one scenario give identical text."""
-        from sim.tracing.redact import redact_trace  # noqa: PLC0415
-
-        return redact_trace(self)
-
-    def to_dicts(self, detail: bool = False) -> list[dict[str, Any]]:
-        return [e.to_dict(detail) for e in self.events]
-
-    def to_json(self, detail: bool = False) -> str:
-        return json.dumps(self.to_dicts(detail), indent=2)
-
-    # Renderings live in sim.diagrams; imported lazily so tracing stays dependency-free.
-    def to_dot(self) -> str:
-        from sim.diagrams import to_dot  # noqa: PLC0415
-
-        return to_dot(self)
-
-    def to_svg(self, path: str | None = None) -> str:
-        from sim.diagrams import to_svg  # noqa: PLC0415
-
-        return to_svg(self, path)
-
-    def to_png(self, path: str) -> None:
-        from sim.diagrams import to_png  # noqa: PLC0415
-
-        to_png(self, path)
-
-    def to_mermaid(self) -> str:
-        from sim.diagrams import to_mermaid  # noqa: PLC0415
-
-        return to_mermaid(self)
-
-    def to_plantuml(self) -> str:
-        from sim.diagrams import to_plantuml  # noqa: PLC0415
-
-        return to_plantuml(self)
-
-    def _repr_svg_(self) -> str:
-        return self.to_svg()

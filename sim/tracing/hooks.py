@@ -19,8 +19,8 @@ import uuid
 import requests
 from requests.adapters import HTTPAdapter
 
-from sim.parties import EXCHANGE_HEADER, FLOW_HEADER, PARENT_HEADER, PARTY_HEADER
 from sim.tracing.context import current_exchange, current_flow
+from sim.tracing.names import EXCHANGE_HEADER, FLOW_HEADER, PARENT_HEADER, PARTY_HEADER
 from sim.tracing.store import TraceStore
 
 POOL_SIZE = 64

@@ -7,7 +7,7 @@ calls between servers, and calls by any party to the token-side endpoints, are
 
 from __future__ import annotations
 
-from sim.parties import ATTACKER, AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER
+from sim.tracing.names import ATTACKER, AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER
 
 #: Parties that answer back-channel calls (the attacker runs a fake authorization server).
 SERVERS = (AUTHORIZATION_SERVER, ATTACKER)

@@ -34,8 +34,8 @@ from collections.abc import Callable, Iterable
 from http.cookies import SimpleCookie
 from typing import Any
 
-from sim.parties import CLIENT, FLOW_HEADER
-from sim.tracing import values as V
+from sim.tracing.names import CLIENT, FLOW_HEADER
+from sim.tracing.params import Params, UrlParams
 
 COOKIE = "sim_flow"
 DEFAULT_FLOW = "live"
@@ -81,13 +81,15 @@ def strip_cookie(header: str) -> str:
 
 
 def request_values(environ: dict[str, Any], body: bytes) -> list[tuple[str, str]]:
+    """The request's parameters (query, Authorization, body), read by the one parsed view."""
+    headers = {
+        "Authorization": environ.get("HTTP_AUTHORIZATION", ""),
+        "Content-Type": environ.get("CONTENT_TYPE", ""),
+    }
+    text = body[:4096].decode("utf-8", errors="replace")
     query = environ.get("QUERY_STRING", "")
-    pairs = V.from_url("?" + query) if query else []
-    pairs += V.from_authorization(environ.get("HTTP_AUTHORIZATION"))
-    if body:
-        text = body[:4096].decode("utf-8", errors="replace")
-        pairs += V.from_body(text, environ.get("CONTENT_TYPE", ""))
-    return pairs
+    params = Params.parse("?" + query if query else "", headers, text)
+    return list(params.pairs())
 
 
 class Resolution:
@@ -113,7 +115,8 @@ def resolve(environ: dict[str, Any], party: str, store: Any, body: bytes) -> Res
         return Resolution(flow, "cookie")
     pairs = request_values(environ, body)
     # A link that carries a whole URL (the attacker's lure: /go?to=<callback?code=…>).
-    pairs += [p for _, v in pairs if v.startswith(("http://", "https://")) for p in V.from_url(v)]
+    links = [v for _, v in pairs if v.startswith(("http://", "https://"))]
+    pairs += [p for link in links for p in UrlParams.parse(link).pairs]
     for name, value in pairs:
         if name in LINKED_NAMES:
             linked = store.linked(value)

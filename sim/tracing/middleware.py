@@ -20,13 +20,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from sim.parties import EXCHANGE_HEADER, FLOW_HEADER, PARENT_HEADER, PARTY_HEADER, USER_AGENT
 from sim.tracing import live
-from sim.tracing import values as V
 from sim.tracing.context import current_exchange, current_flow
 from sim.tracing.kinds import classify
 from sim.tracing.limits import refuse_too_large, too_large
+from sim.tracing.names import EXCHANGE_HEADER, FLOW_HEADER, PARENT_HEADER, PARTY_HEADER, USER_AGENT
+from sim.tracing.params import Params
 from sim.tracing.store import TraceStore
+from sim.tracing.values import protocol_values
 
 BODY_LIMIT = 4096
 #: Plumbing that is not part of any protocol exchange.
@@ -157,12 +158,8 @@ class TracingMiddleware:
         request_headers = _request_headers(environ)
         request_body = _decode(body)
         response_text = _decode(response_body)
-        pairs = (
-            V.from_url(url)
-            + V.from_authorization(request_headers.get("Authorization"))
-            + V.from_body(request_body, environ.get("CONTENT_TYPE", ""))
-            + V.from_url(location)
-            + V.from_body(response_text, response_headers.get("Content-Type", ""))
+        params = Params.parse(
+            url, request_headers, request_body, location, response_headers, response_text
         )
         record = {
             "exchange": environ[EXCHANGE_KEY],
@@ -181,7 +178,7 @@ class TracingMiddleware:
             "request_body": request_body,
             "response_headers": response_headers,
             "response_body": response_text,
-            "values": V.interesting(pairs),
+            "values": protocol_values(params),
         }
         self.store.record(record["exchange"], flow, start_ns, record)
         if getattr(self.store, "live", False):

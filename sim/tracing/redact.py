@@ -11,15 +11,16 @@ import re
 from dataclasses import replace
 from urllib.parse import quote, quote_plus
 
-from sim.tracing.events import SECRET_NAMES, VOLATILE_NAMES, Event, Trace
+from sim.tracing.events import Event
+from sim.tracing.values import SECRET_NAMES, VOLATILE_NAMES
 
 PORT_RE = re.compile(r"127\.0\.0\.1:\d+")
 
 
-def _placeholders(trace: Trace, names: tuple[str, ...]) -> dict[str, str]:
+def _placeholders(events: list[Event], names: tuple[str, ...]) -> dict[str, str]:
     mapping: dict[str, str] = {}
     counters: dict[str, int] = {}
-    for event in trace.events:
+    for event in events:
         for name, value in event.values:
             if name in names and value not in mapping and len(value) >= 4:
                 counters[name] = counters.get(name, 0) + 1
@@ -61,14 +62,15 @@ def _header(name: str, value: str, mapping: dict[str, str]) -> str:
     return _sub(value, mapping) or ""
 
 
-def redact_trace(trace: Trace, volatile: bool = True) -> Trace:
+def redact_events(events: list[Event], volatile: bool = True) -> list[Event]:
+    """The events with every secret (and, with `volatile`, every random value) replaced."""
     names = SECRET_NAMES + (VOLATILE_NAMES if volatile else ())
-    mapping = _placeholders(trace, names)
+    mapping = _placeholders(events, names)
     # Longest first, so a token containing a shorter value is replaced whole.
     mapping = dict(sorted(mapping.items(), key=lambda kv: -len(kv[0])))
-    events: list[Event] = []
-    for e in trace.events:
-        events.append(
+    out: list[Event] = []
+    for e in events:
+        out.append(
             replace(
                 e,
                 url=_sub(e.url, mapping) or "",
@@ -81,4 +83,4 @@ def redact_trace(trace: Trace, volatile: bool = True) -> Trace:
                 values=tuple((n, mapping.get(v, v)) for n, v in e.values),
             )
         )
-    return Trace(events, trace.title)
+    return out

@@ -1,20 +1,23 @@
 """The committed diagrams under diagrams/: every scenario's trace, redacted to stable
 placeholders so that regenerating them gives byte-identical files (a test checks that the
-committed ones are not stale)."""
+committed ones are not stale).
+
+It runs every scenario, so it sits above the runtime and the scenarios, beside the public
+API (`sim.write_diagrams`), not in the teaching layer."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
+from sim.diagrams.render import WASI, use_engine
 from sim.runtime.manager import Simulation
+from sim.scenarios import SCENARIOS
+from sim.teaching.cheatsheet import cheatsheet_markdown
 
 
 def diagram_files(simulation: Simulation) -> dict[str, str]:
     """File name -> content, for every scenario (and both ways for attack scenarios)."""
-    from sim.diagrams.render import WASI, use_engine  # noqa: PLC0415
-    from sim.scenarios import SCENARIOS  # noqa: PLC0415
-
     files: dict[str, str] = {}
     with use_engine(WASI):
         for name, scenario in SCENARIOS.items():
@@ -37,8 +40,6 @@ def write_all(
     out.mkdir(parents=True, exist_ok=True)
     written = []
     if cheatsheet is not None:
-        from sim.teaching.cheatsheet import cheatsheet_markdown  # noqa: PLC0415
-
         cheatsheet.parent.mkdir(parents=True, exist_ok=True)
         cheatsheet.write_text(cheatsheet_markdown(), encoding="utf-8")
         progress(f"wrote {cheatsheet}")
