@@ -160,3 +160,38 @@ def test_citations_parse_catalogue_strings():
     assert parse("RFC 7636 §1, §4.6") == [("RFC 7636", "1"), ("RFC 7636", "4.6")]
     assert parse(None) == []
     assert parse("RFC 7636, RFC 9700 §2.1.1") == [("RFC 7636", ""), ("RFC 9700", "2.1.1")]
+
+
+def test_in_a_terminal_it_asks_and_scores(tmp_path):
+    """The interactive path, on a real pseudo-terminal: two questions, two answers."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main_fd, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from sim.cli import main; main()", "drill", "--seed", "2",
+         "--count", "2", "--topic", "flows"],
+        stdin=terminal, stdout=terminal, stderr=terminal, close_fds=True,
+    )  # fmt: skip
+    os.close(terminal)
+    output = b""
+    answered = 0
+    while True:
+        try:
+            chunk = os.read(main_fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+        if output.count(b"your ") > answered:
+            answered += 1
+            os.write(main_fd, b"a\n")
+    process.wait(timeout=120)
+    os.close(main_fd)
+    text = output.decode("utf-8", "replace")
+    assert process.returncode == 0, text
+    assert "[1/2]" in text and "[2/2]" in text
+    assert text.rstrip().splitlines()[-1].strip().startswith("score ")

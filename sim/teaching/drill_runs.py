@@ -461,6 +461,47 @@ def spa_proof(runs: Runs, rng: random.Random) -> Question:
     )
 
 
+def _jwt_claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT, decoded without verifying (what anyone holding it can read)."""
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def id_token_nonce(runs: Runs, rng: random.Random) -> Question:
+    run = runs.get("openid-connect")
+    authz = _first(run.raw, lambda e: _path(e) == "/authorize" and e.method == "GET")
+    sent = parse_qs(urlsplit(authz.url).query).get("nonce", [""])[0]
+    redeem = _token_request(run.raw, "authorization_code")
+    claims = _jwt_claims(json.loads(redeem.response_body)["id_token"])
+    tying = [name for name, value in claims.items() if value == sent and sent]
+    answer = tying[0] if tying else "none of them"
+    shown = {k: ("<" + k + ">" if k in ("nonce", "at_hash") else v) for k, v in claims.items()}
+    shown = {k: ("<time>" if k in ("exp", "iat", "auth_time") else v) for k, v in shown.items()}
+    shown["iss"] = f"http://{DEFAULT_HOSTS[AUTHORIZATION_SERVER]}"
+    return Question(
+        id="run-id-token-nonce",
+        topic="oidc",
+        prompt=(
+            f"A fresh openid-connect run. At step {authz.seq} the client sent the browser to "
+            "/authorize with scope openid and a nonce; at step "
+            f"{redeem.seq} the token response carried an ID token whose claims are\n  "
+            f"{json.dumps(shown, sort_keys=True)}\nWhich claim ties this ID token to the "
+            "client's own login request, so an ID token from another login is refused?"
+        ),
+        choices=shuffled(rng, answer, sorted(claims)),
+        answer=answer,
+        explanation=(
+            "The nonce is passed through unmodified from the authentication request to the ID "
+            "token, and the client MUST check it equals the value it sent (here it does: "
+            f"{'equal' if tying else 'NOT equal'}). aud names the client, iss the server and "
+            "sub the user, but only nonce is specific to this one login. OpenID Connect Core "
+            "§3.1.2.1: nonce associates a client session with an ID token and mitigates "
+            "replay attacks."
+        ),
+        refs=(("OpenID Connect Core 1.0", "3.1.2.1"), ("OpenID Connect Core 1.0", "2")),
+    )
+
+
 # -- attack questions --------------------------------------------------------------------
 
 
@@ -593,6 +634,7 @@ def templates() -> list[Template]:
         Template("run-spa-proof", "pkce", spa_proof, ("public-client-pkce",)),
         Template("run-refresh-rotation", "tokens", refresh_answer, ("happy-path",)),
         Template("run-token-presentation", "tokens", token_presentation, ("happy-path",)),
+        Template("run-id-token-nonce", "oidc", id_token_nonce, ("openid-connect",)),
     ]
     for name, scenario in SCENARIOS.items():
         if _is_attack(scenario):
