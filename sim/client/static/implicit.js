@@ -25,12 +25,28 @@ function login() {
   location.assign(url.toString());
 }
 
-async function arrived(fragment) {
-  const params = new URLSearchParams(fragment);
-  if (params.get("error")) return fail(`The authorization server answered ${params.get("error")}.`);
+// Check first, then act: a fragment this page did not ask for is refused before anything in
+// it is believed, an error included. Without a stored state, any page could hand this one a
+// token (access token injection, RFC 9700 §4.6) or a login (CSRF, RFC 9700 §4.7); with a
+// wrong `iss` it came from another server (RFC 9207 §2.4: "clients MUST reject the
+// authorization response and MUST NOT proceed with the authorization grant").
+function refusal(params) {
   const expected = sessionStorage.getItem("oauth-sim-implicit-state");
   sessionStorage.removeItem("oauth-sim-implicit-state");
-  if (expected && params.get("state") !== expected) return fail("state does not match.");
+  if (!expected || params.get("state") !== expected) {
+    return "Refused: this page started no login with this state (RFC 9700 §4.6, §4.7).";
+  }
+  if (params.get("iss") !== cfg.issuer) {
+    return `Refused: unexpected issuer ${params.get("iss")} (RFC 9207 §2.4).`;
+  }
+  return null;
+}
+
+async function arrived(fragment) {
+  const params = new URLSearchParams(fragment);
+  const refused = refusal(params);
+  if (refused) return fail(refused);
+  if (params.get("error")) return fail(`The authorization server answered ${params.get("error")}.`);
   $("start").hidden = true;
   $("arrived").hidden = false;
   $("fragment").textContent = "#" + fragment;

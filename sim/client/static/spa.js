@@ -62,15 +62,18 @@ async function callback() {
   history.replaceState(null, "", "/spa");
   const pending = JSON.parse(sessionStorage.getItem(PENDING) || "null");
   sessionStorage.removeItem(PENDING);
-  if (params.get("error")) {
-    const why = params.get("error_description") || "";
-    return fail(`The authorization server answered ${params.get("error")}. ${why}`);
-  }
+  // Check first, then act (RFC 9207 §2.4: "For error responses, clients MUST NOT assume that
+  // the error originates from the intended authorization server"): state, then iss, and
+  // only then is an error, or a code, believed.
   if (!pending || params.get("state") !== pending.state) {
     return fail("Login refused: state does not match the login this page started (CSRF).");
   }
   if (params.get("iss") !== cfg.issuer) {
     return fail(`Login refused: unexpected issuer ${params.get("iss")} (mix-up defence).`);
+  }
+  if (params.get("error")) {
+    const why = params.get("error_description") || "";
+    return fail(`The authorization server answered ${params.get("error")}. ${why}`);
   }
   const challenge = await s256(pending.verifier);
   step("code_verifier (made here, kept in the page)", pending.verifier);
