@@ -18,7 +18,7 @@ from sim.diagram_set import write_all as write_diagrams
 from sim.diagrams import DiagramError, compare_svg
 from sim.drawing import DrawnTrace as Trace
 from sim.parties import registry_lines
-from sim.runtime.manager import ScenarioResult, Simulation, StartupError
+from sim.runtime.manager import IssuerError, ScenarioResult, Simulation, StartupError
 from sim.runtime.servers import PortInUse
 from sim.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
 from sim.teaching import trace_io
@@ -58,6 +58,7 @@ __all__ = [
     "SCENARIOS",
     "DiagramError",
     "Event",
+    "IssuerError",
     "PortInUse",
     "Scenario",
     "ScenarioResult",

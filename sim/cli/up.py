@@ -54,8 +54,35 @@ ROLES = {
     help="Start in pause mode: every redirect through the browser stops at a page "
     "that shows where it goes and why (switch it in the console).",
 )
-def up(port_base: int, password_rounds: int, token_lifetime: int, open_: bool, pause: bool) -> None:
+@click.option(
+    "--issuer",
+    metavar="URL",
+    help="Log the client in at this external authorization server instead of ours, found "
+    "from its metadata (RFC 8414 or OpenID Connect Discovery).",
+)
+@click.option("--client-id", metavar="ID", help="With --issuer: this client's id there.")
+@click.option(
+    "--client-secret", metavar="S", help="With --issuer: its secret there (none: public client)."
+)
+@click.option(
+    "--scope", metavar="SCOPE", help="With --issuer: the scope to ask for, e.g. 'openid'."
+)
+def up(
+    port_base: int,
+    password_rounds: int,
+    token_lifetime: int,
+    open_: bool,
+    pause: bool,
+    issuer: str | None,
+    client_id: str | None,
+    client_secret: str | None,
+    scope: str | None,
+) -> None:
     """Run all parties (one process each) and the classroom console until Ctrl-C."""
+    if not issuer and (client_id or client_secret or scope):
+        fail("--client-id, --client-secret and --scope go with --issuer")
+    if issuer and not client_id:
+        fail("--issuer needs --client-id: the client's id registered at that server")
     out = sim.terminal()
     simulation = sim.Simulation(
         mode="process",
@@ -65,22 +92,33 @@ def up(port_base: int, password_rounds: int, token_lifetime: int, open_: bool, p
         log=lambda line: out.print(line, style="dim", markup=False),
         console=True,
         pause=pause,
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=client_secret,
+        scope=scope,
     )
     previous = _stop_on_signals(simulation)
     try:
         simulation.start()
-    except sim.PortInUse as error:
-        fail(str(error))
-    except sim.StartupError as error:
+    except (sim.PortInUse, sim.StartupError) as error:
+        _restore(previous)
         if simulation.stop_requested:
             sys.exit(0)
-        fail(f"could not start: {error}")
+        plain = isinstance(error, (sim.PortInUse, sim.IssuerError))
+        fail(str(error) if plain else f"could not start: {error}")
     fault = None
     try:
         out.print(f"[bold]oauth-sim[/] is up (started in {simulation.started_in:.2f} s):")
         for party, url in simulation.urls.items():
             role = ROLES.get(party, "")
             out.print(f"  {party:<22} {url}{role}", markup=False)
+        if simulation.external_issuer:
+            out.print(
+                f"The client logs in at the external authorization server "
+                f"{simulation.external_issuer} (client_id {client_id}), not at ours.",
+                markup=False,
+                soft_wrap=True,
+            )
         out.print("Demo registry (demo-only values):")
         for line in sim.registry_lines():
             out.print(f"  {line}", markup=False)
@@ -104,10 +142,14 @@ def up(port_base: int, password_rounds: int, token_lifetime: int, open_: bool, p
         out.print("Stopping every party…")
         simulation.stop()
         out.print("Stopped.")
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        _restore(previous)
     if fault:
         sys.exit(1)
+
+
+def _restore(handlers: dict[int, object]) -> None:
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
 
 
 def _stop_on_signals(simulation: sim.Simulation) -> dict[int, object]:

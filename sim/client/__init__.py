@@ -12,14 +12,15 @@ from typing import Any
 
 from flask import Flask
 
+from sim.client.discovery import DISCOVERED_ENDPOINTS
 from sim.client.history import History
 from sim.client.routes import bp
 from sim.client.spa import bp as spa_bp
 from sim.client.tokens import PendingLogins, TokenStore
 from sim.demo_reset import register_reset
-from sim.parties import CLIENT
+from sim.parties import AUTHORIZATION_SERVER, CLIENT
 from sim.security_headers import add_security_headers
-from sim.tracing import TracingMiddleware
+from sim.tracing import TracingMiddleware, foreign
 
 DEFAULTS: dict[str, Any] = {
     "BASE_URL": "http://127.0.0.1:9000",
@@ -37,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "OTHER_AUTHORIZATION_SERVERS": {},
     # The classroom console, linked from the pages when the simulator runs one.
     "CONSOLE_URL": None,
+    # An external authorization server used instead of ours (`oauth-sim up --issuer`): its
+    # checked metadata (sim.client.discovery) plus client_id, client_secret and scope.
+    "EXTERNAL_SERVER": None,
 }
 
 
@@ -53,6 +57,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_reset(app, lambda: _forget_logins(app))
     app.after_request(add_security_headers)
     app.wsgi_app = TracingMiddleware(app.wsgi_app, CLIENT, app.config["TRACE_STORE"])
+    external = app.config["EXTERNAL_SERVER"]
+    if external:  # no middleware of ours runs there: the client records those exchanges
+        for name in ("issuer", *DISCOVERED_ENDPOINTS):
+            if external.get(name):
+                foreign.register(external[name], AUTHORIZATION_SERVER)
     return app
 
 

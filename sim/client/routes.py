@@ -20,6 +20,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -56,15 +57,23 @@ def store():
     return cfg("TRACE_STORE")
 
 
-def authorization_server(name: str | None = None) -> dict[str, str] | None:
-    """The authorization server a login goes to: ours, or (`/login?as=NAME`) another one
-    the client also knows. A client of several servers is what a mix-up attack needs
-    (RFC 9700 §4.4); pending logins remember which server each one went to."""
+def authorization_server(name: str | None = None) -> dict[str, Any] | None:
+    """The authorization server a login goes to: ours, an external one the simulator was
+    started with (`oauth-sim up --issuer`, found by `discovery`), or (`/login?as=NAME`)
+    another one the client also knows. A client of several servers is what a mix-up attack
+    needs (RFC 9700 §4.4); pending logins remember which server each one went to."""
     if not name:
+        if cfg("EXTERNAL_SERVER"):
+            return cfg("EXTERNAL_SERVER")
+        issuer = cfg("ISSUER")
         return {
-            "issuer": cfg("ISSUER"),
-            "authorization_endpoint": cfg("ISSUER") + "/authorize",
-            "token_endpoint": cfg("ISSUER") + "/token",
+            "issuer": issuer,
+            "authorization_endpoint": issuer + "/authorize",
+            "token_endpoint": issuer + "/token",
+            "jwks_uri": issuer + "/jwks.json",
+            "userinfo_endpoint": issuer + "/userinfo",
+            "revocation_endpoint": issuer + "/revoke",
+            "iss_parameter_supported": True,
             "client_id": cfg("CLIENT_ID"),
             "client_secret": cfg("CLIENT_SECRET"),
         }
@@ -79,14 +88,17 @@ def oauth_session(
 ) -> OAuth2Session:
     """Authlib's OAuth 2.0 client, traced as the `client` party."""
     server = server or authorization_server()
+    secret = server.get("client_secret")
     session_ = OAuth2Session(
         server["client_id"],
-        server["client_secret"],
-        scope=scope or cfg("SCOPE"),
+        secret,
+        # a client registered without a secret is a public client (RFC 6749 §2.1)
+        token_endpoint_auth_method="client_secret_basic" if secret else "none",
+        scope=scope or server.get("scope") or cfg("SCOPE"),
         redirect_uri=cfg("BASE_URL") + "/callback",
         code_challenge_method="S256",
         token=token,
-        token_endpoint=cfg("ISSUER") + "/token",
+        token_endpoint=server["token_endpoint"],
         leeway=cfg("REFRESH_LEEWAY"),
         update_token=partial(_save_refreshed, current_app._get_current_object(), sid),
     )
@@ -114,17 +126,28 @@ def login():
     if server is None:
         return message("Unknown authorization server", "Choose a server this app knows.", 400)
     verifier = generate_token(48)
-    scope, extra = cfg("SCOPE"), {}
-    if request.args.get("openid") == "1" and not name:
+    scope, extra = server.get("scope") or cfg("SCOPE"), {}
+    if request.args.get("openid") == "1" and not name and "openid" not in scope.split():
+        scope = "openid " + scope
+    if "openid" in scope.split():
         # OpenID Connect: the same code flow, plus scope `openid` and a nonce bound to this
         # browser's session; it comes back inside the ID token (OIDC Core §3.1.2.1).
         extra["nonce"] = session["oidc_nonce"] = generate_token(32)
-        scope = "openid " + scope
+    if "offline_access" in scope.split():
+        # OIDC Core §11: a request for offline access (a refresh token) MUST use
+        # prompt=consent unless other conditions permit it.
+        extra["prompt"] = "consent"
     url, state = oauth_session(server=server, scope=scope).create_authorization_url(
         server["authorization_endpoint"], code_verifier=verifier, **extra
     )
     current_app.extensions["pending"].add(
-        state, {"verifier": verifier, "issuer": server["issuer"], "server": name}
+        state,
+        {
+            "verifier": verifier,
+            "issuer": server["issuer"],
+            "server": name,
+            "iss_required": server.get("iss_parameter_supported", True),
+        },
     )
     session["oauth_state"] = state
     return redirect(url)
@@ -149,7 +172,14 @@ def callback():
     pending = current_app.extensions["pending"].pop(state)
     if pending is None:
         return message("Login expired", "This login is unknown or expired: start again.", 400)
-    if not defences.is_off(defences.ISS, store()) and args.get("iss") != pending["issuer"]:
+    # RFC 9207 §2.4: compare any iss to the issuer the request went to; a server that
+    # announces the parameter (ours does) must send it, so a response without it is refused.
+    iss_checked = "iss" in args or pending.get("iss_required", True)
+    if (
+        not defences.is_off(defences.ISS, store())
+        and iss_checked
+        and args.get("iss") != pending["issuer"]
+    ):
         return message(
             "Login refused: wrong issuer",
             f"The response names issuer {args.get('iss')!r}, but this login was sent to "
@@ -186,7 +216,7 @@ def check_id_token(token: dict, server: dict[str, str], nonce: str | None):
     on each login keeps the trace showing where the key comes from.) A server that does not
     answer is `server_unreachable`'s, like everywhere else."""
     jwks = oauth_session(server=server).get(
-        server["issuer"] + "/jwks.json", timeout=10, withhold_token=True
+        server.get("jwks_uri") or server["issuer"] + "/jwks.json", timeout=10, withhold_token=True
     )
     try:
         claims = verify_id_token(
@@ -205,11 +235,13 @@ def check_id_token(token: dict, server: dict[str, str], nonce: str | None):
             400,
             "OIDC Core §3.1.3.7",
         )
-    info = oauth_session(token, server=server).get(server["issuer"] + "/userinfo", timeout=10)
+    token["id_claims"] = {k: claims[k] for k in ("sub", "iss", "auth_time") if k in claims}
+    if not server.get("userinfo_endpoint"):
+        return None  # a server without UserInfo: the ID token alone says who logged in
+    info = oauth_session(token, server=server).get(server["userinfo_endpoint"], timeout=10)
     if info.status_code != 200 or info.json().get("sub") != claims["sub"]:
         # OIDC Core §5.3.2: the UserInfo sub MUST exactly match the ID token's.
         return message("Login refused", "UserInfo did not confirm the ID token's user.", 400)
-    token["id_claims"] = {k: claims[k] for k in ("sub", "iss", "auth_time") if k in claims}
     token["id_claims"]["name"] = info.json().get("name")
     return None
 
@@ -300,7 +332,9 @@ def server_unreachable(error: requests.RequestException):
 def index():
     sid, token = current_token()
     if token is None:
-        return page("index.html", token=None)
+        return page("index.html", token=None, external=cfg("EXTERNAL_SERVER"))
+    if cfg("EXTERNAL_SERVER"):
+        return external_index(sid, token)
     api = oauth_session(token, sid)
     base = cfg("RESOURCE_SERVER_URL")
     profile = api.get(base + "/api/profile", timeout=10)
@@ -320,6 +354,27 @@ def index():
     )
 
 
+def external_index(sid: str, token: dict):
+    """Logged in at an external authorization server: our photo API trusts only our own
+    server, so the page shows what the external one said (the ID token's claims and
+    UserInfo) and offers refresh and logout, which go to the external server."""
+    server = authorization_server()
+    profile = {"status": None, "body": {}}
+    if server.get("userinfo_endpoint") and "openid" in str(token.get("scope", "")).split():
+        profile = _json(oauth_session(token, sid).get(server["userinfo_endpoint"], timeout=10))
+    token = current_app.extensions["tokens"].get(sid) or token
+    return page(
+        "index.html",
+        token=token,
+        expires_in=int(token.get("expires_at", time.time()) - time.time()),
+        profile=profile,
+        photos=None,
+        external=server,
+        happened=None,
+        console_link=partial(console_link, cfg("CONSOLE_URL")),
+    )
+
+
 def _json(response: requests.Response) -> dict:
     try:
         body = response.json()
@@ -334,7 +389,7 @@ def refresh():
     sid, token = current_token()
     if token is None:
         return redirect("/")
-    oauth_session(token, sid).refresh_token(cfg("ISSUER") + "/token")
+    oauth_session(token, sid).refresh_token(authorization_server()["token_endpoint"])
     return redirect("/")
 
 
@@ -358,10 +413,12 @@ def logout():
     current_app.extensions["tokens"].drop(sid)
     current_app.extensions["history"].drop(sid)
     session.clear()
-    if token and token.get("refresh_token"):
+    revocation = authorization_server().get("revocation_endpoint")
+    if token and token.get("refresh_token") and revocation:
         # Logged out here already; a failed revocation is reported, not hidden (RFC 7009 §2.2).
+        # (A server that announces no revocation endpoint: logged out here only.)
         answer = oauth_session(token).revoke_token(
-            cfg("ISSUER") + "/revoke",
+            revocation,
             token=token["refresh_token"],
             token_type_hint="refresh_token",
         )

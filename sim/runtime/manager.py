@@ -64,6 +64,10 @@ class StartupError(RuntimeError):
     """A party did not come up; the message says which and why."""
 
 
+class IssuerError(StartupError):
+    """The external issuer cannot be used (no answer, no metadata, an endpoint missing)."""
+
+
 def build_app(party: str, urls: dict[str, str], store: TraceStore | None, options: dict):
     """App factory dispatch: the one place that knows every party's app. With live
     tracing (real browsers), each party's app can pause at redirects (console switch).
@@ -116,6 +120,7 @@ def _build_app(party: str, urls: dict[str, str], store: TraceStore | None, optio
                 "RESOURCE_SERVER_URL": urls[RESOURCE_SERVER],
                 "TRACE_STORE": store,
                 "OTHER_AUTHORIZATION_SERVERS": _other_authorization_servers(urls),
+                "EXTERNAL_SERVER": options.get("external_server"),
             }
         )
     if party == ATTACKER:
@@ -200,6 +205,10 @@ class Simulation:
         console: bool = False,
         live: bool | None = None,
         pause: bool = False,
+        issuer: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        scope: str | None = None,
     ) -> None:
         if mode not in ("threads", "process"):
             raise ValueError("mode must be 'threads' or 'process'")
@@ -215,6 +224,17 @@ class Simulation:
             "password_rounds": password_rounds,
         }
         self.log = log or (lambda line: None)
+        #: An external authorization server for the client (`oauth-sim up --issuer`).
+        self.external = (
+            {
+                "issuer": issuer,
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "scope": scope,
+            }
+            if issuer
+            else None
+        )
         self.urls: dict[str, str] = {}
         self.store: TraceStore | None = None
         self._workdir: Path | None = None
@@ -239,6 +259,8 @@ class Simulation:
 
     def start(self) -> Simulation:
         began = time.perf_counter()
+        if self.external is not None:
+            self.options["external_server"] = self._discover(self.external)
         self._workdir = Path(tempfile.mkdtemp(prefix="oauth-sim-"))
         self.options["database"] = str(self._workdir / "authorization-server.sqlite")
         try:
@@ -252,6 +274,24 @@ class Simulation:
             raise
         self.started_in = time.perf_counter() - began
         return self
+
+    @staticmethod
+    def _discover(external: dict) -> dict:
+        """The external issuer's checked metadata, with this client's registration there."""
+        from sim.client.discovery import DiscoveryError, discover  # noqa: PLC0415
+
+        if not external.get("client_id"):
+            raise IssuerError("an external issuer needs the client's --client-id there")
+        try:
+            metadata = discover(external["issuer"])
+        except DiscoveryError as error:
+            raise IssuerError(str(error)) from None
+        return {**metadata, **{k: v for k, v in external.items() if k != "issuer"}}
+
+    @property
+    def external_issuer(self) -> str | None:
+        """The external authorization server's issuer the client logs in at, if any."""
+        return self.external["issuer"] if self.external else None
 
     @property
     def apps(self) -> tuple[str, ...]:

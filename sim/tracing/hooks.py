@@ -19,6 +19,7 @@ import uuid
 import requests
 from requests.adapters import HTTPAdapter
 
+from sim.tracing import foreign
 from sim.tracing.context import current_exchange, current_flow
 from sim.tracing.names import EXCHANGE_HEADER, FLOW_HEADER, PARENT_HEADER, PARTY_HEADER
 from sim.tracing.store import TraceStore
@@ -42,10 +43,14 @@ class TracingAdapter(HTTPAdapter):
         parent = current_exchange.get()
         if parent:
             request.headers[PARENT_HEADER] = parent
-        started = time.perf_counter()
+        start_ns, started = time.time_ns(), time.perf_counter()
         response = super().send(request, **kwargs)
         if self.store is not None:
-            self.store.record_sender(exchange, round((time.perf_counter() - started) * 1000, 3))
+            elapsed = round((time.perf_counter() - started) * 1000, 3)
+            receiver = foreign.party_for(request.url)
+            if receiver is not None:  # no middleware of ours will record it: we do
+                foreign.record(self.store, request, response, receiver, start_ns, elapsed)
+            self.store.record_sender(exchange, elapsed)
         return response
 
     def close(self) -> None:
