@@ -12,7 +12,6 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from sim.tracing import values as V
 from sim.tracing.kinds import classify
 from sim.tracing.names import (
     EXCHANGE_HEADER,
@@ -21,6 +20,8 @@ from sim.tracing.names import (
     PARTY_HEADER,
     USER_AGENT,
 )
+from sim.tracing.params import Params
+from sim.tracing.values import protocol_values
 
 BODY_LIMIT = 4096
 _HIDDEN = {h.lower() for h in (PARTY_HEADER, FLOW_HEADER, EXCHANGE_HEADER, PARENT_HEADER)}
@@ -60,12 +61,8 @@ def record(store, request, response, receiver: str, start_ns: int, duration_ms: 
     location = response_headers.get("Location")
     request_body = _text(request.body)
     response_body = _text(response.content)
-    pairs = (
-        V.from_url(request.url)
-        + V.from_authorization(headers.get("Authorization"))
-        + V.from_body(request_body, headers.get("Content-Type", ""))
-        + V.from_url(location)
-        + V.from_body(response_body, response_headers.get("Content-Type", ""))
+    params = Params.parse(
+        request.url, headers, request_body, location, response_headers, response_body
     )
     exchange = request.headers[EXCHANGE_HEADER]
     store.record(
@@ -91,6 +88,6 @@ def record(store, request, response, receiver: str, start_ns: int, duration_ms: 
             "request_body": request_body,
             "response_headers": response_headers,
             "response_body": response_body,
-            "values": V.interesting(pairs),
+            "values": protocol_values(params),
         },
     )
