@@ -17,11 +17,21 @@ from sim import parties
 from sim.diagram_set import write_all as write_diagrams
 from sim.diagrams import DiagramError, compare_svg
 from sim.drawing import DrawnTrace as Trace
+from sim.drill_set import (
+    UnknownTopic,
+    build_questions,
+    choose_questions,
+    drill_templates,
+    drill_topics,
+)
 from sim.parties import registry_lines
 from sim.runtime.manager import IssuerError, ScenarioResult, Simulation, StartupError
 from sim.runtime.servers import PortInUse
 from sim.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
 from sim.teaching import trace_io
+from sim.teaching.cheatsheet import cheatsheet_markdown
+from sim.teaching.notebook_files import candidates as notebook_folders
+from sim.teaching.notebook_files import copy_notebooks, find_notebooks
 from sim.teaching.report import compare_table, outcome_table, step_table
 from sim.teaching.report import console as terminal
 from sim.teaching.trace_io import TraceFileError
@@ -49,6 +59,11 @@ def fetch_trace(url: str, flow: str | None = None) -> Trace:
     return Trace.of(trace_io.fetch_trace(url, flow))
 
 
+def cheatsheet() -> str:
+    """The one-page cheat-sheet (Markdown) of this build's scenario catalogue."""
+    return cheatsheet_markdown(SCENARIOS)
+
+
 def scenarios() -> dict[str, str]:
     """Scenario names and their one-line descriptions, in teaching order."""
     return {name: s.description for name, s in SCENARIOS.items()}
@@ -67,9 +82,18 @@ __all__ = [
     "Trace",
     "TraceFileError",
     "UnknownScenario",
+    "UnknownTopic",
+    "build_questions",
+    "cheatsheet",
+    "choose_questions",
     "compare_svg",
     "compare_table",
+    "copy_notebooks",
+    "drill_templates",
+    "drill_topics",
     "fetch_trace",
+    "find_notebooks",
+    "notebook_folders",
     "get_scenario",
     "load_trace",
     "outcome_table",

@@ -41,7 +41,7 @@ def write_all(
     written = []
     if cheatsheet is not None:
         cheatsheet.parent.mkdir(parents=True, exist_ok=True)
-        cheatsheet.write_text(cheatsheet_markdown(), encoding="utf-8")
+        cheatsheet.write_text(cheatsheet_markdown(SCENARIOS), encoding="utf-8")
         progress(f"wrote {cheatsheet}")
     with Simulation() as simulation:
         for filename, content in diagram_files(simulation).items():

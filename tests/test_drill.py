@@ -9,16 +9,17 @@ from click.testing import CliRunner
 
 from sim.cli import main
 from sim.cli.drill import ask
+from sim.drill_set import Runs, drill_templates
 from sim.scenarios import SCENARIOS
 from sim.teaching import drill as model
-from sim.teaching.drill_runs import Runs, s256
+from sim.teaching.drill_runs import s256
 from sim.teaching.references import parse
 
 
 @pytest.fixture(scope="module")
 def questions(sim):
     """Every question the drill can ask today, built from one set of live runs."""
-    templates = model.available(model.all_templates(), set(SCENARIOS))
+    templates = drill_templates()
     with Runs(sim) as runs:
         return {q.id: q for q in model.build(templates, runs, seed=1)}
 

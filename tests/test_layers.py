@@ -49,8 +49,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sim.scenarios",),
     # Starts the apps and plays scenarios: the only module importing every app.
     ("sim.runtime",),
-    # Runs every scenario to write the committed diagrams.
-    ("sim.diagram_set",),
+    # Runs every scenario to write the committed diagrams; runs the drill's scenarios.
+    ("sim.diagram_set", "sim.drill_set"),
     # The public API.
     ("sim",),
     # The command line: calls the public API only (see `test_cli_calls_only_the_public_api`).
@@ -66,25 +66,12 @@ KNOWN: dict[tuple[str, str], str] = {
     ("sim.scenarios.implicit_legacy", "sim.runtime.manager"): "teach: stage protocol",
     ("sim.scenarios.refresh_rotation", "sim.runtime.manager"): "teach: stage protocol",
     ("sim.scenarios.revocation", "sim.runtime.manager"): "teach: stage protocol",
-    # The drill runs scenarios, so its runner belongs above the runtime (or gets the runs
-    # handed in); its registry imports its own template modules, which import it back.
-    ("sim.teaching.drill_runs", "sim"): "drill: runner above the runtime",
-    ("sim.teaching.drill_runs", "sim.scenarios"): "drill: runner above the runtime",
-    ("sim.teaching.drill", "sim.teaching.drill_runs"): "drill: templates registered, not imported",
-    ("sim.teaching.drill", "sim.teaching.drill_concepts"): "drill: templates registered",
-    ("sim.teaching.cheatsheet", "sim.scenarios"): "drill: hand the catalogue in",
-    ("sim.cli.cheatsheet", "sim.teaching.cheatsheet"): "drill: through the public API",
-    ("sim.cli.drill", "sim.scenarios"): "drill: through the public API",
     ("sim.teaching.notebook", "sim.scenarios.base"): "drill: notebook helpers above scenarios",
-    ("sim.teaching.notebook_files", "sim"): "drill: notebook runner above the API",
-    ("sim.cli.notebooks", "sim.teaching.notebook_files"): "drill: through the public API",
     # The console starts scenarios from the page: that part runs above the runtime.
     ("sim.console.attacks", "sim"): "console: scenario runner above the runtime",
     ("sim.console.attacks", "sim.scenarios"): "console: scenario runner above the runtime",
     ("sim.console.attacks", "sim.scenarios.base"): "console: scenario runner above runtime",
     ("sim.console.attacks", "sim.attacker"): "console: scenario runner above the runtime",
-    ("sim.cli.drill", "sim.teaching.drill"): "drill: through the public API",
-    ("sim.cli.drill", "sim.teaching.drill_runs"): "drill: through the public API",
 }
 
 

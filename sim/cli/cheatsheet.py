@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
+import sim
+
 
 @click.command()
 def cheatsheet() -> None:
     """Print the cheat-sheet (Markdown): every flow and attack, one line each, with the
     defences and their RFC sections. The committed copy is docs/cheatsheet.md."""
-    from sim.teaching.cheatsheet import cheatsheet_markdown  # noqa: PLC0415
-
-    click.echo(cheatsheet_markdown(), nl=False)
+    click.echo(sim.cheatsheet(), nl=False)

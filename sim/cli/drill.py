@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import click
 
+import sim
 from sim.cli.common import fail
 
 
@@ -34,12 +35,9 @@ def drill(topic, count, seed, as_json, answers_file) -> None:
       oauth-sim drill --seed 7 --json         questions and answers, for scripts
       oauth-sim drill --seed 7 --answers-file answers.json
     """
-    from sim.scenarios import SCENARIOS  # noqa: PLC0415
-    from sim.teaching import drill as model  # noqa: PLC0415
-
-    templates = model.available(model.all_templates(), set(SCENARIOS))
+    templates = sim.drill_templates()
     if topic == "list":
-        _print_topics(model.topic_counts(model.all_templates(), set(SCENARIOS)))
+        _print_topics(sim.drill_topics())
         return
     answers = _read_answers(answers_file) if answers_file else None
     interactive = not as_json and answers is None
@@ -54,13 +52,10 @@ def drill(topic, count, seed, as_json, answers_file) -> None:
     else:
         seed = seed if seed is not None else random.SystemRandom().randrange(10_000)
         try:
-            chosen = model.choose(templates, topic, count, seed)
-        except model.UnknownTopic as error:
+            chosen = sim.choose_questions(templates, topic, count, seed)
+        except sim.UnknownTopic as error:
             fail(str(error))
-    from sim.teaching.drill_runs import Runs  # noqa: PLC0415
-
-    with Runs() as runs:
-        questions = model.build(chosen, runs, seed)
+    questions = sim.build_questions(chosen, seed)
     if as_json:
         click.echo(json.dumps({"questions": [q.to_dict() for q in questions]}, indent=2))
     if answers is not None:
@@ -70,11 +65,8 @@ def drill(topic, count, seed, as_json, answers_file) -> None:
         ask(questions, click.prompt, click.echo)
 
 
-def _print_topics(counts: dict[str, tuple[int, int]]) -> None:
-    from sim.teaching.drill import TOPICS  # noqa: PLC0415
-
-    for name, text in TOPICS.items():
-        ready, waiting = counts[name]
+def _print_topics(topics: dict[str, tuple[str, int, int]]) -> None:
+    for name, (text, ready, waiting) in topics.items():
         more = f", {waiting} more once their scenarios exist" if waiting else ""
         click.echo(f"{name:<8} {ready:>2} questions{more}: {text}")
 

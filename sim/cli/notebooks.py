@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+import sim
 from sim.cli.common import fail
 
 INSTALL_HINT = "pip install 'oauth-sim[notebooks]'"
@@ -30,15 +31,13 @@ def start_jupyter(folder: Path) -> int:
 def notebooks(folder: str, force: bool, no_start: bool) -> None:
     """Copy the walkthrough notebooks to FOLDER (default ./oauth-sim-notebooks) and start
     JupyterLab there when it is installed (`pip install 'oauth-sim[notebooks]'`)."""
-    from sim.teaching.notebook_files import candidates, copy_notebooks, find_notebooks  # noqa: PLC0415
-
-    source = find_notebooks()
+    source = sim.find_notebooks()
     if source is None:
-        looked = ", ".join(str(p) for p in candidates())
+        looked = ", ".join(str(p) for p in sim.notebook_folders())
         fail(f"no notebooks found (looked in {looked}); install from a source checkout")
     target = Path(folder)
     try:
-        done = copy_notebooks(source, target, overwrite=force)
+        done = sim.copy_notebooks(source, target, overwrite=force)
     except OSError as error:
         fail(f"cannot copy the notebooks to {folder}: {error.strerror}")
     for path, copied in done:

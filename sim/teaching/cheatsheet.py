@@ -2,11 +2,13 @@
 with the defence that stops each attack and its RFC sections, and the BCP's core rules.
 
 Generated, never edited by hand: `oauth-sim diagrams` writes it to docs/cheatsheet.md and a
-test fails when the committed copy is stale. It reads only the catalogue (no run), so it is
-the same text on every machine.
+test fails when the committed copy is stale. It reads only the catalogue handed in (no
+run), so it is the same text on every machine.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sim.teaching.references import cite, parse
 
@@ -78,11 +80,10 @@ def _defences(scenario) -> list[str]:
     return [scenario.defence] if getattr(scenario, "defence", None) else []
 
 
-def cheatsheet_markdown() -> str:
-    from sim.scenarios import SCENARIOS  # noqa: PLC0415
-
-    flows = [s for s in SCENARIOS.values() if _kind(s) == "flow"]
-    attacks = [s for s in SCENARIOS.values() if _kind(s) == "attack"]
+def cheatsheet_markdown(catalogue: dict[str, Any]) -> str:
+    """The cheat-sheet of `catalogue` (scenario name -> scenario), in its order."""
+    flows = [s for s in catalogue.values() if _kind(s) == "flow"]
+    attacks = [s for s in catalogue.values() if _kind(s) == "attack"]
     lines = [HEADER, "## Flows", "", "| flow | what it shows | RFC |", "|---|---|---|"]
     for s in flows:
         refs = cite(parse(s.rfc)) or "—"

@@ -111,13 +111,6 @@ class UnknownTopic(ValueError):
     """--topic names no topic; the message lists them."""
 
 
-def all_templates() -> list[Template]:
-    from sim.teaching.drill_concepts import TEMPLATES as concepts  # noqa: PLC0415
-    from sim.teaching.drill_runs import templates as from_runs  # noqa: PLC0415
-
-    return from_runs() + concepts
-
-
 def available(templates: list[Template], scenarios: set[str]) -> list[Template]:
     return [t for t in templates if set(t.needs) <= scenarios]
 

@@ -2,22 +2,22 @@
 happy-path run, its token request, its refresh, and each attack's trace with its defences
 off, or on and off side by side.
 
-Prompts show the run as a learner would study it (redacted, ports as `oauth-sim up` prints
-them); answers are read from the run itself (which step carried the verifier, which kind an
-exchange is, where the two runs part), and facts are checked on the unredacted run (the
-S256 of the verifier equals the challenge).
+The runs themselves are handed in (`sim.drill_set.Runs` plays them, above the runtime);
+these builders only read them. Prompts show the run as a learner would study it (redacted,
+ports as `oauth-sim up` prints them); answers are read from the run itself (which step
+carried the verifier, which kind an exchange is, where the two runs part), and facts are
+checked on the unredacted run (the S256 of the verifier equals the challenge).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import inspect
 import json
 import random
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from sim.parties import ATTACKER, AUTHORIZATION_SERVER, CLIENT, DEFAULT_PORT_BASE, RESOURCE_SERVER
@@ -30,6 +30,9 @@ from sim.tracing import KINDS, Event, Trace
 
 @dataclass
 class Run:
+    """One scenario run as the questions read it: the raw trace, the one shown (stable),
+    the outcome, and the scenario (its description, defences and references)."""
+
     scenario: Any
     raw: Trace
     shown: Trace
@@ -45,80 +48,44 @@ DEFAULT_HOSTS = {
 }
 
 
-class Runs:
-    """Scenario runs on one lazily started Simulation, each run once and cached."""
+class RunSource(Protocol):
+    """What the builders need: each scenario run once (see `sim.drill_set.Runs`)."""
 
-    def __init__(self, simulation: Any = None) -> None:
-        self._sim = simulation
-        self._own = simulation is None
-        self._cache: dict[tuple[str, tuple[str, ...] | bool], Run] = {}
+    def get(self, name: str, off: tuple[str, ...] | bool = ()) -> Run: ...
 
-    def __enter__(self) -> Runs:
-        return self
 
-    def __exit__(self, *exc) -> None:
-        if self._own and self._sim is not None:
-            self._sim.stop()
-            self._sim = None
+def stable(trace: Trace, urls: dict[str, str]) -> Trace:
+    """Redacted, and on the default ports (`urls`: the run's party -> base URL), so the
+    same seed prints the same text."""
+    from dataclasses import replace  # noqa: PLC0415
 
-    @property
-    def sim(self):
-        if self._sim is None:
-            from sim import Simulation  # noqa: PLC0415
+    swaps = []
+    for party, shown in DEFAULT_HOSTS.items():
+        netloc = urlsplit(urls.get(party, "")).netloc
+        if netloc:
+            host, port = netloc.rsplit(":", 1)
+            for sep in (":", "%3A", "%253A"):
+                swaps.append((f"{host}{sep}{port}", shown.replace(":", sep)))
 
-            self._sim = Simulation().start()
-        return self._sim
+    def fix(text):
+        for old, new in swaps:
+            text = text.replace(old, new) if text else text
+        return text
 
-    def get(self, name: str, off: tuple[str, ...] | bool = ()) -> Run:
-        """`off`: the defences to switch off; True for all of them (`--insecure`)."""
-        key = (name, off)
-        if key not in self._cache:
-            from sim.scenarios import get_scenario  # noqa: PLC0415
-
-            result = self._run(name, off)
-            self._cache[key] = Run(
-                get_scenario(name), result.trace, self._stable(result.trace), result.outcome
+    return Trace(
+        [
+            replace(
+                e,
+                url=fix(e.url),
+                location=fix(e.location),
+                request_body=fix(e.request_body),
+                response_body=fix(e.response_body),
+                request_headers={k: fix(v) for k, v in e.request_headers.items()},
             )
-        return self._cache[key]
-
-    def _run(self, name: str, off: tuple[str, ...] | bool):
-        if off is True or not off:
-            return self.sim.run(name, insecure=bool(off))
-        if "off" in inspect.signature(self.sim.run).parameters:
-            return self.sim.run(name, off=list(off))
-        return self.sim.run(name, insecure=True)
-
-    def _stable(self, trace: Trace) -> Trace:
-        """Redacted, and on the default ports, so the same seed prints the same text."""
-        from dataclasses import replace  # noqa: PLC0415
-
-        swaps = []
-        for party, shown in DEFAULT_HOSTS.items():
-            netloc = urlsplit(self.sim.urls.get(party, "")).netloc
-            if netloc:
-                host, port = netloc.rsplit(":", 1)
-                for sep in (":", "%3A", "%253A"):
-                    swaps.append((f"{host}{sep}{port}", shown.replace(":", sep)))
-
-        def fix(text):
-            for old, new in swaps:
-                text = text.replace(old, new) if text else text
-            return text
-
-        return Trace(
-            [
-                replace(
-                    e,
-                    url=fix(e.url),
-                    location=fix(e.location),
-                    request_body=fix(e.request_body),
-                    response_body=fix(e.response_body),
-                    request_headers={k: fix(v) for k, v in e.request_headers.items()},
-                )
-                for e in trace.redacted().events
-            ],
-            trace.title,
-        )
+            for e in trace.redacted().events
+        ],
+        trace.title,
+    )
 
 
 # -- reading a trace --------------------------------------------------------------------
@@ -174,7 +141,7 @@ def _authorize_redirect(run: Run) -> tuple[Event, Event]:
     return run.raw.events[index], run.shown.events[index]
 
 
-def state_purpose(runs: Runs, rng: random.Random) -> Question:
+def state_purpose(runs: RunSource, rng: random.Random) -> Question:
     run = runs.get("happy-path")
     raw, shown = _authorize_redirect(run)
     callback = _first(run.raw, lambda e: _path(e) == "/callback" and e.sender != CLIENT)
@@ -206,7 +173,7 @@ def state_purpose(runs: Runs, rng: random.Random) -> Question:
     )
 
 
-def state_parameter(runs: Runs, rng: random.Random) -> Question:
+def state_parameter(runs: RunSource, rng: random.Random) -> Question:
     run = runs.get("happy-path")
     raw, shown = _authorize_redirect(run)
     names = [k for k, _ in parse_qsl(urlsplit(raw.location or "").query)]
@@ -230,7 +197,7 @@ def state_parameter(runs: Runs, rng: random.Random) -> Question:
     )
 
 
-def verifier_step(runs: Runs, rng: random.Random) -> Question:
+def verifier_step(runs: RunSource, rng: random.Random) -> Question:
     run = runs.get("happy-path")
     raw, shown = _authorize_redirect(run)
     challenge = parse_qs(urlsplit(raw.location or "").query)["code_challenge"][0]
@@ -282,7 +249,7 @@ def _show_request(event: Event) -> str:
     return "\n".join(lines)
 
 
-def exchange_kind(runs: Runs, rng: random.Random) -> Question:
+def exchange_kind(runs: RunSource, rng: random.Random) -> Question:
     run = runs.get("happy-path")
     raw = _token_request(run.raw, "authorization_code")
     shown = run.shown.events[raw.seq - 1]
@@ -307,7 +274,7 @@ def exchange_kind(runs: Runs, rng: random.Random) -> Question:
     )
 
 
-def secret_back_channel(runs: Runs, rng: random.Random) -> Question:
+def secret_back_channel(runs: RunSource, rng: random.Random) -> Question:
     run = runs.get("happy-path")
     raw = _token_request(run.raw, "authorization_code")
     shown = run.shown.events[raw.seq - 1]
@@ -347,7 +314,7 @@ NONE = "issued an access token only, no refresh token"
 REVOKED = "refused, and revoked every token of the grant"
 
 
-def refresh_answer(runs: Runs, rng: random.Random) -> Question:
+def refresh_answer(runs: RunSource, rng: random.Random) -> Question:
     run = runs.get("happy-path")
     raw = _token_request(run.raw, "refresh_token")
     shown = run.shown.events[raw.seq - 1]
@@ -383,7 +350,7 @@ def refresh_answer(runs: Runs, rng: random.Random) -> Question:
 HEADER = "in the Authorization header: Bearer <token>"
 
 
-def token_presentation(runs: Runs, rng: random.Random) -> Question:
+def token_presentation(runs: RunSource, rng: random.Random) -> Question:
     run = runs.get("happy-path")
     raw = _first(run.raw, lambda e: e.kind == "api-call" and e.to == RESOURCE_SERVER)
     shown = run.shown.events[raw.seq - 1]
@@ -424,7 +391,7 @@ def token_presentation(runs: Runs, rng: random.Random) -> Question:
 SPA_VERIFIER = "the code_verifier, which only the page that started the login holds (PKCE)"
 
 
-def spa_proof(runs: Runs, rng: random.Random) -> Question:
+def spa_proof(runs: RunSource, rng: random.Random) -> Question:
     run = runs.get("public-client-pkce")
     raw = _token_request(run.raw, "authorization_code")
     form = _form(raw)
@@ -467,7 +434,7 @@ def _jwt_claims(token: str) -> dict[str, Any]:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
-def id_token_nonce(runs: Runs, rng: random.Random) -> Question:
+def id_token_nonce(runs: RunSource, rng: random.Random) -> Question:
     run = runs.get("openid-connect")
     authz = _first(run.raw, lambda e: _path(e) == "/authorize" and e.method == "GET")
     sent = parse_qs(urlsplit(authz.url).query).get("nonce", [""])[0]
@@ -536,7 +503,7 @@ def _refused_step(run: Run) -> Event | None:
 
 
 def which_defence(name: str):
-    def build(runs: Runs, rng: random.Random) -> Question:
+    def build(runs: RunSource, rng: random.Random) -> Question:
         off = runs.get(name, True)
         on = runs.get(name)
         scenario = off.scenario
@@ -568,7 +535,7 @@ def which_defence(name: str):
 
 
 def what_changed(name: str):
-    def build(runs: Runs, rng: random.Random) -> Question:
+    def build(runs: RunSource, rng: random.Random) -> Question:
         on, off = runs.get(name), runs.get(name, True)
         index = _parting(on.raw.events, off.raw.events)
         a = on.shown.events[index] if index < len(on.shown.events) else None
@@ -622,9 +589,8 @@ def _parting(on: list[Event], off: list[Event]) -> int:
     return shorter if len(on) != len(off) else shorter - 1
 
 
-def templates() -> list[Template]:
-    from sim.scenarios import SCENARIOS  # noqa: PLC0415
-
+def templates(catalogue: dict[str, Any]) -> list[Template]:
+    """The live-run templates; one pair per attack of `catalogue` (name -> scenario)."""
     found = [
         Template("run-state-purpose", "flows", state_purpose, ("happy-path",)),
         Template("run-which-parameter-csrf", "flows", state_parameter, ("happy-path",)),
@@ -636,7 +602,7 @@ def templates() -> list[Template]:
         Template("run-token-presentation", "tokens", token_presentation, ("happy-path",)),
         Template("run-id-token-nonce", "oidc", id_token_nonce, ("openid-connect",)),
     ]
-    for name, scenario in SCENARIOS.items():
+    for name, scenario in catalogue.items():
         if _is_attack(scenario):
             found.append(
                 Template(f"attack-{name}-defence", "attacks", which_defence(name), (name,))

@@ -11,13 +11,11 @@ import shutil
 import sys
 from pathlib import Path
 
-import sim
-
 SHARE = Path("share") / "oauth-sim" / "notebooks"
 
 
 def candidates() -> list[Path]:
-    here = Path(sim.__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the `sim` package
     return [here.parent / "notebooks", Path(sys.prefix) / SHARE, Path(sys.base_prefix) / SHARE]
 
 
