@@ -96,6 +96,16 @@ def _record(kind: str) -> None:
     )
 
 
+def _is_web_url(target: str) -> bool:
+    """An http(s) URL a Location header can carry (no CR/LF or other control characters,
+    which Werkzeug refuses with a 500): anything else just gets the page."""
+    try:
+        scheme = urlsplit(target).scheme
+    except ValueError:  # e.g. "http://["
+        return False
+    return scheme in ("http", "https") and target.isprintable()
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """The attacker's server; `config` gives its own URL and the honest server's issuer."""
     app = Flask(__name__)
@@ -115,7 +125,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def go():
         # The lure: any page of the attacker's can send the browser anywhere.
         target = request.args.get("to", "")
-        if urlsplit(target).scheme not in ("http", "https"):
+        if not _is_web_url(target):
             return Response(PAGE, mimetype="text/html")
         _record("lure")
         return redirect(target)
