@@ -104,6 +104,9 @@ def step(event: Event) -> dict[str, Any]:
     # "RFC 7636 §4.5 Client Sends the Authorization Code and …": sections with their titles.
     data["rfc_cited"] = references.cite(references.parse(event.rfc)) if event.rfc else None
     data["exchange"] = event.exchange
+    # Which credential travels in the Authorization header (the scheme only, never the value).
+    authorization = event.request_headers.get("Authorization", "")
+    data["auth"] = authorization.split(" ", 1)[0] if " " in authorization else None
     seen = {name for name, _ in event.values}
     data["point_at"] = [
         {"name": name, "text": f"{name}: {PARAMETERS[name][0]}", "rfc": PARAMETERS[name][1]}

@@ -149,7 +149,13 @@ function drawDiagram() {
                 elide(label, Math.max(12, Math.floor(span / 9)))));
     const right = x2 > x1;
     g.append(el("svg:text", { class: "status", x: right ? x2 - 4 : x2 + 4, y: y + 18,
-                              "text-anchor": right ? "end" : "start" }, String(s.status)));
+                              "text-anchor": right ? "end" : "start" },
+                elide(`${s.status}${s.location ? " → " + pathOnly(s.location.replace(/^https?:\/\/[^/]+/, "")) : ""}`,
+                      Math.max(8, Math.floor((s.auth ? span / 2 : span) / 9)))));
+    if (s.auth) {
+      g.append(el("svg:text", { class: "auth", x: right ? x1 + 4 : x1 - 4, y: y + 18,
+                                "text-anchor": right ? "start" : "end" }, span > 260 ? `Authorization: ${s.auth}` : s.auth));
+    }
     const title = el("svg:title", {}, `${s.seq}. ${s.from} → ${s.to}: ${s.method} ${s.path} (${s.status})`);
     g.append(title);
     g.addEventListener("click", () => select(i + 1));
