@@ -18,7 +18,7 @@ import random
 import re
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import parse_qs, parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from sim.parties import ATTACKER, AUTHORIZATION_SERVER, CLIENT, DEFAULT_PORT_BASE, RESOURCE_SERVER
 from sim.teaching.drill import Question, Template, shuffled
@@ -105,11 +105,11 @@ def step_label(event: Event) -> str:
 
 
 def _path(event: Event) -> str:
-    return urlsplit(event.url).path
+    return event.params.url.path
 
 
 def _form(event: Event) -> dict[str, str]:
-    return dict(parse_qsl(event.request_body))
+    return dict(event.params.form)
 
 
 def _first(trace: Trace, test) -> Event:
@@ -176,7 +176,7 @@ def state_purpose(runs: RunSource, rng: random.Random) -> Question:
 def state_parameter(runs: RunSource, rng: random.Random) -> Question:
     run = runs.get("happy-path")
     raw, shown = _authorize_redirect(run)
-    names = [k for k, _ in parse_qsl(urlsplit(raw.location or "").query)]
+    names = [k for k, _ in raw.params.location.query] if raw.params.location else []
     return Question(
         id="run-which-parameter-csrf",
         topic="flows",
@@ -200,7 +200,7 @@ def state_parameter(runs: RunSource, rng: random.Random) -> Question:
 def verifier_step(runs: RunSource, rng: random.Random) -> Question:
     run = runs.get("happy-path")
     raw, shown = _authorize_redirect(run)
-    challenge = parse_qs(urlsplit(raw.location or "").query)["code_challenge"][0]
+    challenge = raw.params.returned("code_challenge")
     carrying = _first(run.raw, lambda e: "code_verifier" in _form(e))
     matches = s256(_form(carrying)["code_verifier"]) == challenge
     events = run.shown.events
@@ -318,10 +318,7 @@ def refresh_answer(runs: RunSource, rng: random.Random) -> Question:
     run = runs.get("happy-path")
     raw = _token_request(run.raw, "refresh_token")
     shown = run.shown.events[raw.seq - 1]
-    try:
-        answer = json.loads(raw.response_body)
-    except ValueError:
-        answer = {}
+    answer = raw.params.answer
     sent, got = _form(raw).get("refresh_token"), answer.get("refresh_token")
     if raw.status >= 400:
         correct = REVOKED
@@ -437,9 +434,9 @@ def _jwt_claims(token: str) -> dict[str, Any]:
 def id_token_nonce(runs: RunSource, rng: random.Random) -> Question:
     run = runs.get("openid-connect")
     authz = _first(run.raw, lambda e: _path(e) == "/authorize" and e.method == "GET")
-    sent = parse_qs(urlsplit(authz.url).query).get("nonce", [""])[0]
+    sent = authz.params.url.get("nonce")
     redeem = _token_request(run.raw, "authorization_code")
-    claims = _jwt_claims(json.loads(redeem.response_body)["id_token"])
+    claims = _jwt_claims(redeem.params.answered("id_token"))
     tying = [name for name, value in claims.items() if value == sent and sent]
     answer = tying[0] if tying else "none of them"
     shown = {k: ("<" + k + ">" if k in ("nonce", "at_hash") else v) for k, v in claims.items()}

@@ -10,10 +10,9 @@ the parties, its steps' notes in order, and its outcome.
 
 from __future__ import annotations
 
-import json
 import textwrap
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from sim.parties import ATTACKER, AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER, USER_AGENT
 from sim.tracing import Event, Trace
@@ -33,16 +32,17 @@ def elide(value: str, keep: int = 6) -> str:
 
 
 def _path(event: Event) -> str:
-    return urlsplit(event.url).path
+    return event.params.url.path
 
 
-def _params(url: str | None) -> dict[str, str]:
-    parts = urlsplit(url or "")
-    return dict(parse_qsl(parts.query) + parse_qsl(parts.fragment))
+def _returned(event: Event) -> dict[str, str]:
+    """The parameters of the event's redirect (Location query, then fragment)."""
+    location = event.params.location
+    return dict(reversed(location.pairs)) if location else {}
 
 
 def _form(event: Event) -> dict[str, str]:
-    return dict(parse_qsl(event.request_body))
+    return dict(event.params.form)
 
 
 def _origin(url: str) -> str:
@@ -118,7 +118,7 @@ def code_flow_sections(trace: Trace) -> list[Section] | None:
     if authz is None or redeem is None or run.first(lambda e: ATTACKER in (e.sender, e.to)):
         return None
     opener = run.first(lambda e: e.seq < authz.seq and e.sender == USER_AGENT and e.to == CLIENT)
-    request = _params(authz.url)
+    request = dict(reversed(authz.params.url.pairs))
     sections = [_start_section(opener, authz, request), _login_section(run)]
     callback = run.first(lambda e: "code=" in (e.location or "") and e.status in (302, 303))
     if callback is not None:
@@ -195,7 +195,7 @@ def _login_section(run: _Run) -> Section:
 
 
 def _callback_section(run: _Run, callback: Event, request: dict[str, str]) -> Section:
-    answer = _params(callback.location)
+    answer = _returned(callback)
     same = answer.get("state") == request.get("state")
     arrive = run.first(lambda e: e.seq > callback.seq and e.sender == USER_AGENT)
     text = (
@@ -252,11 +252,7 @@ def _exchange_section(redeem: Event, request: dict[str, str]) -> Section:
 
 
 def _tokens_section(run: _Run, redeem: Event) -> Section:
-    try:
-        tokens = json.loads(redeem.response_body)
-    except ValueError:
-        tokens = {}
-    tokens = tokens if isinstance(tokens, dict) else {}
+    tokens = redeem.params.answer
     kind = (
         "a JWT anyone can decode"
         if tokens.get("access_token", "").count(".") == 2
@@ -306,10 +302,7 @@ def _tokens_section(run: _Run, redeem: Event) -> Section:
 
 
 def _refresh_section(refresh: Event) -> Section:
-    try:
-        answer = json.loads(refresh.response_body)
-    except ValueError:
-        answer = {}
+    answer = refresh.params.answer
     sent = _form(refresh).get("refresh_token")
     rotated = isinstance(answer, dict) and answer.get("refresh_token") not in (None, sent)
     text = (
