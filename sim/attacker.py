@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import Flask, Response, current_app, jsonify, redirect, request
 
-from sim.parties import ATTACKER, FLOW_HEADER
+from sim.parties import ATTACKER, AUTHORIZATION_SERVER, DEFAULT_URLS, FLOW_HEADER
 from sim.security_headers import add_security_headers
 from sim.tracing import TracingMiddleware, party_session
 from sim.user_agent import UserAgent
@@ -39,8 +39,8 @@ MIXUP_CLIENT_ID = "demo-client"
 MIXUP_CLIENT_SECRET = "secret-issued-by-attacker-as"
 
 DEFAULTS: dict[str, Any] = {
-    "BASE_URL": "http://127.0.0.1:9003",
-    "HONEST_ISSUER": "http://127.0.0.1:9001",
+    "BASE_URL": DEFAULT_URLS[ATTACKER],
+    "HONEST_ISSUER": DEFAULT_URLS[AUTHORIZATION_SERVER],
     "TRACE_STORE": None,
     "SESSION_COOKIE_NAME": "sim_attacker_session",
 }

@@ -14,6 +14,7 @@ from sim.tracing.names import (
     ATTACKER,
     AUTHORIZATION_SERVER,
     CLIENT,
+    CONSOLE,
     EXCHANGE_HEADER,
     FLOW_HEADER,
     PARENT_HEADER,
@@ -23,9 +24,19 @@ from sim.tracing.names import (
     USER_AGENT,
 )
 
-#: Default ports of `oauth-sim up` (client, authorization server, resource server).
+#: Ports of `oauth-sim up` (contract): each app at the port base plus its offset.
 DEFAULT_PORT_BASE = 9000
-PORT_OFFSETS = {CLIENT: 0, AUTHORIZATION_SERVER: 1, RESOURCE_SERVER: 2}
+PORT_OFFSETS = {CLIENT: 0, AUTHORIZATION_SERVER: 1, RESOURCE_SERVER: 2, ATTACKER: 3, CONSOLE: 4}
+LOOPBACK = "127.0.0.1"
+
+
+def app_urls(port_base: int = DEFAULT_PORT_BASE) -> dict[str, str]:
+    """Every app's URL for a port base (the one place that spells them)."""
+    return {app: f"http://{LOOPBACK}:{port_base + offset}" for app, offset in PORT_OFFSETS.items()}
+
+
+#: Where the apps are with the default ports: what an app assumes when built on its own.
+DEFAULT_URLS = app_urls()
 
 SCOPES = {
     "openid": "Sign you in to the app: tell it who you are (OpenID Connect)",
@@ -151,17 +162,21 @@ __all__ = [
     "AUTHORIZATION_SERVER",
     "CLIENT",
     "CLIENTS",
+    "CONSOLE",
+    "DEFAULT_URLS",
     "DEFAULT_PORT_BASE",
     "EXCHANGE_HEADER",
     "FLOW_HEADER",
     "PARENT_HEADER",
     "PARTY_HEADER",
     "PARTY_ORDER",
+    "LOOPBACK",
     "PORT_OFFSETS",
     "RESOURCE_SERVER",
     "SCOPES",
     "USERS",
     "USER_AGENT",
+    "app_urls",
     "DemoClient",
     "DemoUser",
     "client_by_id",

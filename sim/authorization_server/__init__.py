@@ -19,14 +19,21 @@ from sim.authorization_server.models import Client, User, db
 from sim.authorization_server.oauth2 import config_oauth
 from sim.authorization_server.routes import bp
 from sim.demo_reset import register_reset
-from sim.parties import AUTHORIZATION_SERVER, CLIENTS, USERS
+from sim.parties import (
+    AUTHORIZATION_SERVER,
+    CLIENT,
+    CLIENTS,
+    DEFAULT_URLS,
+    RESOURCE_SERVER,
+    USERS,
+)
 from sim.security_headers import add_security_headers
 from sim.tracing import TracingMiddleware
 
 DEFAULTS: dict[str, Any] = {
-    "ISSUER": "http://127.0.0.1:9001",
-    "CLIENT_BASE_URL": "http://127.0.0.1:9000",
-    "RESOURCE_AUDIENCE": "http://127.0.0.1:9002",
+    "ISSUER": DEFAULT_URLS[AUTHORIZATION_SERVER],
+    "CLIENT_BASE_URL": DEFAULT_URLS[CLIENT],
+    "RESOURCE_AUDIENCE": DEFAULT_URLS[RESOURCE_SERVER],
     "ACCESS_TOKEN_LIFETIME": 300,
     "CODE_LIFETIME": 60,
     # Demo users only: a production work factor (600k rounds) would cost ~0.3 s per login

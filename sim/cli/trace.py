@@ -18,7 +18,7 @@ FOLLOW_INTERVAL = 0.25
 @click.command()
 @click.option(
     "--url",
-    default="http://127.0.0.1:9000",
+    default=sim.parties.DEFAULT_URLS[sim.parties.CLIENT],
     show_default=True,
     help="The client app of a running `oauth-sim up`.",
 )

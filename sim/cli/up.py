@@ -28,7 +28,7 @@ ROLES = {
 @click.option(
     "--port-base",
     type=click.IntRange(0, 65532),
-    default=9000,
+    default=sim.parties.DEFAULT_PORT_BASE,
     show_default=True,
     help="Client on N, authorization server N+1, resource server N+2, attacker N+3, "
     "console N+4; 0 picks free ports.",

@@ -18,17 +18,24 @@ from sim.client.routes import bp
 from sim.client.spa import bp as spa_bp
 from sim.client.tokens import PendingLogins, TokenStore
 from sim.demo_reset import register_reset
-from sim.parties import AUTHORIZATION_SERVER, CLIENT
+from sim.parties import (
+    ALL_SCOPES,
+    AUTHORIZATION_SERVER,
+    CLIENT,
+    DEFAULT_URLS,
+    RESOURCE_SERVER,
+    client_by_id,
+)
 from sim.security_headers import add_security_headers
 from sim.tracing import TracingMiddleware, foreign
 
 DEFAULTS: dict[str, Any] = {
-    "BASE_URL": "http://127.0.0.1:9000",
-    "ISSUER": "http://127.0.0.1:9001",
-    "RESOURCE_SERVER_URL": "http://127.0.0.1:9002",
-    "CLIENT_ID": "demo-client",
-    "CLIENT_SECRET": "demo-secret",
-    "SCOPE": "profile photos:read photos:write",
+    "BASE_URL": DEFAULT_URLS[CLIENT],
+    "ISSUER": DEFAULT_URLS[AUTHORIZATION_SERVER],
+    "RESOURCE_SERVER_URL": DEFAULT_URLS[RESOURCE_SERVER],
+    "CLIENT_ID": client_by_id("demo-client").client_id,
+    "CLIENT_SECRET": client_by_id("demo-client").secret,
+    "SCOPE": ALL_SCOPES,
     # Refresh this many seconds before the access token expires ("background refresh").
     "REFRESH_LEEWAY": 60,
     "SESSION_COOKIE_NAME": "sim_client_session",

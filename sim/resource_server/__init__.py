@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from sim.parties import RESOURCE_SERVER
+from sim.parties import AUTHORIZATION_SERVER, DEFAULT_URLS, RESOURCE_SERVER, client_by_id
 from sim.resource_server.photos import PhotoStore
 from sim.resource_server.protector import TokenGuard
 from sim.resource_server.routes import bp
@@ -16,9 +16,9 @@ from sim.security_headers import add_security_headers
 from sim.tracing import TracingMiddleware
 
 DEFAULTS: dict[str, Any] = {
-    "AUTHORIZATION_SERVER_URL": "http://127.0.0.1:9001",
-    "RS_CLIENT_ID": "demo-rs",
-    "RS_CLIENT_SECRET": "rs-secret",
+    "AUTHORIZATION_SERVER_URL": DEFAULT_URLS[AUTHORIZATION_SERVER],
+    "RS_CLIENT_ID": client_by_id("demo-rs").client_id,
+    "RS_CLIENT_SECRET": client_by_id("demo-rs").secret,
     "TRACE_STORE": None,
     "SESSION_COOKIE_NAME": "sim_rs_session",
 }

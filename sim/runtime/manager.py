@@ -37,6 +37,8 @@ from sim.parties import (
     ATTACKER,
     AUTHORIZATION_SERVER,
     CLIENT,
+    CONSOLE,
+    LOOPBACK,
     PORT_OFFSETS,
     RESOURCE_SERVER,
     USER_AGENT,
@@ -49,14 +51,10 @@ from sim.tracing.store import MemoryTraceStore
 from sim.user_agent import UserAgent
 
 PARTIES = (CLIENT, AUTHORIZATION_SERVER, RESOURCE_SERVER)
-#: The classroom console: not a party (it never takes part in a flow), an app that watches.
-CONSOLE = "console"
 #: Every app the manager starts: the three main parties and the attacker's server, which
 #: gets port_base+3 (the contract's fixed ports are only for the three main parties), and
 #: the console on port_base+4 when asked for.
 ALL_APPS = (*PARTIES, ATTACKER)
-ATTACKER_PORT_OFFSET = 3
-CONSOLE_PORT_OFFSET = 4
 HEALTH_TIMEOUT = 20.0
 
 
@@ -300,8 +298,7 @@ class Simulation:
     def _ports(self) -> dict[str, int]:
         if self.port_base == 0:
             return {p: 0 for p in self.apps}
-        offsets = {**PORT_OFFSETS, ATTACKER: ATTACKER_PORT_OFFSET, CONSOLE: CONSOLE_PORT_OFFSET}
-        return {p: self.port_base + offsets[p] for p in self.apps}
+        return {p: self.port_base + PORT_OFFSETS[p] for p in self.apps}
 
     def _bind_all(self) -> dict[str, socket.socket]:
         """Bind every party's port before any app starts: a taken port fails here, once,
@@ -368,7 +365,7 @@ class Simulation:
 
     def _urls(self, sockets: dict[str, socket.socket]) -> dict[str, str]:
         """Every app's URL (and the console's options, which need to know them)."""
-        urls = {p: f"http://127.0.0.1:{s.getsockname()[1]}" for p, s in sockets.items()}
+        urls = {p: f"http://{LOOPBACK}:{s.getsockname()[1]}" for p, s in sockets.items()}
         self.options["console"] = {"PAUSE": self.pause, "MODE": self.mode}
         return urls
 

@@ -12,6 +12,7 @@ import logging
 import socket
 import threading
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 from sim.tracing.limits import MAX_BODY
@@ -51,28 +52,28 @@ def bind(port: int, party: str, host: str = "127.0.0.1") -> socket.socket:
 
 
 class ServerThread:
-    """One app served by waitress in a daemon thread."""
+    """One app served by waitress in a daemon thread.
+
+    The server's socket map (every listening and client connection) is a dict we hand to
+    waitress (`create_server(map=...)`), so stopping needs nothing private of waitress."""
 
     def __init__(self, app, sock: socket.socket, name: str, threads: int = THREADS) -> None:
-        self.server = create_server(app, sockets=[sock], threads=threads, ident=name, **LIMITS)
+        self.channels: dict = {}
+        self.server = create_server(
+            app, map=self.channels, sockets=[sock], threads=threads, ident=name, **LIMITS
+        )
         self.thread = threading.Thread(target=self.server.run, name=f"sim-{name}", daemon=True)
 
     def start(self) -> None:
         self.thread.start()
 
     def stop(self) -> None:
-        # Close every channel from inside the server's own loop thread (waitress's trigger
-        # runs a callable there): closing sockets under a running select() is a race.
-        server = self.server
-        server.task_dispatcher.shutdown(timeout=2)
-
-        def close_all() -> None:
-            for channel in list(server._map.values()):
-                if channel is not server.trigger:
-                    channel.close()
-            server.trigger.close()
-
-        server.trigger.pull_trigger(close_all)
+        """Finish the requests in hand, then close every connection from inside the
+        server's own loop thread (waitress's trigger runs a callable there): closing sockets
+        under a running select() from this thread would be a race. The loop ends when the
+        map is empty."""
+        self.server.task_dispatcher.shutdown(timeout=2)
+        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.channels))
         self.thread.join(timeout=2)
 
 

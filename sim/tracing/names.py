@@ -13,6 +13,10 @@ AUTHORIZATION_SERVER = "authorization-server"
 RESOURCE_SERVER = "resource-server"
 ATTACKER = "attacker"
 
+#: The classroom console is no party of the protocol, but an app of ours whose own calls
+#: (fetching the JWKS to verify a token it shows) are traced like any other.
+CONSOLE = "console"
+
 #: Column order in diagrams and tables.
 PARTY_ORDER = (USER_AGENT, CLIENT, AUTHORIZATION_SERVER, RESOURCE_SERVER, ATTACKER)
 
