@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from sim import parties
 from sim.diagram_set import write_all as write_diagrams
-from sim.diagrams import DiagramError, compare_svg
+from sim.diagrams import DiagramError, compare_svg, only_steps
 from sim.drawing import DrawnTrace as Trace
 from sim.drill_set import (
     UnknownTopic,
@@ -32,7 +32,7 @@ from sim.teaching import trace_io
 from sim.teaching.cheatsheet import cheatsheet_markdown
 from sim.teaching.notebook_files import candidates as notebook_folders
 from sim.teaching.notebook_files import copy_notebooks, find_notebooks
-from sim.teaching.report import compare_table, outcome_table, step_table
+from sim.teaching.report import compare_table, outcome_table, step_table, steps
 from sim.teaching.report import console as terminal
 from sim.teaching.trace_io import TraceFileError
 from sim.teaching.walkthrough import as_markdown as walkthrough_markdown
@@ -96,12 +96,14 @@ __all__ = [
     "notebook_folders",
     "get_scenario",
     "load_trace",
+    "only_steps",
     "outcome_table",
     "parties",
     "registry_lines",
     "run_scenario",
     "scenarios",
     "step_table",
+    "steps",
     "terminal",
     "walkthrough",
     "walkthrough_markdown",

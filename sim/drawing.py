@@ -20,14 +20,20 @@ class DrawnTrace(Trace):
         """The same events and title, drawable (the trace itself if it already is)."""
         return trace if isinstance(trace, cls) else cls(trace.events, trace.title)
 
-    def to_dot(self) -> str:
-        return diagrams.to_dot(self)
+    def to_dot(self, compact: bool = False, steps: tuple[int, int] | None = None) -> str:
+        return diagrams.to_dot(self, compact, steps)
 
-    def to_svg(self, path: str | None = None) -> str:
-        return diagrams.to_svg(self, path)
+    def to_svg(
+        self, path: str | None = None, compact: bool = False, steps: tuple[int, int] | None = None
+    ) -> str:
+        """The sequence diagram as SVG (also written to `path`); `compact` for a projector
+        (fewer parameter lines, long values elided), `steps=(first, last)` for one page."""
+        return diagrams.to_svg(self, path, compact, steps)
 
-    def to_png(self, path: str) -> None:
-        diagrams.to_png(self, path)
+    def to_png(
+        self, path: str, compact: bool = False, steps: tuple[int, int] | None = None
+    ) -> None:
+        diagrams.to_png(self, path, compact, steps)
 
     def to_mermaid(self) -> str:
         return diagrams.to_mermaid(self)
@@ -36,4 +42,5 @@ class DrawnTrace(Trace):
         return diagrams.to_plantuml(self)
 
     def _repr_svg_(self) -> str:
-        return self.to_svg()
+        """In Jupyter: the diagram scaled to the cell's width, no horizontal scrolling."""
+        return diagrams.fit_width(self.to_svg())

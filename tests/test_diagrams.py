@@ -290,3 +290,51 @@ def test_concurrent_renders_agree(svg: str) -> None:
     for thread in threads:
         thread.join()
     assert results == [svg] * 4
+
+
+def labels_of(diagram) -> list[tuple[str, ...]]:
+    return [t.lines for t in diagram.labels if t.role == "label"]
+
+
+def test_authorization_header_is_drawn_on_the_arrows_that_carry_one(trace: Trace) -> None:
+    basic = replace(trace.events[7], request_headers={"Authorization": "Basic ZGVtbzpzZWNyZXQ="})
+    bearer = replace(trace.events[8], request_headers={"Authorization": "Bearer eyJhbGciOi.x.y"})
+    drawn = labels_of(diagrams.layout(Trace([basic, bearer])))
+    assert drawn[0][1].startswith("Authorization: Basic ZGVtb")
+    assert "ZGVtbzpzZWNyZXQ=" not in " ".join(drawn[0])  # the value is elided
+    assert drawn[2][1].startswith("Authorization: Bearer eyJ")
+    assert not any("Authorization" in line for line in drawn[1])  # the response carries none
+
+
+def test_compact_draws_fewer_lines_and_keeps_the_security_parameters(trace: Trace) -> None:
+    full, compact = diagrams.layout(trace), diagrams.layout(trace, compact=True)
+    assert compact.height < full.height
+    full_lines = sum(len(lines) for lines in labels_of(full))
+    assert sum(len(lines) for lines in labels_of(compact)) < full_lines
+    authorize = " ".join(labels_of(compact)[2])  # 2. GET /authorize
+    assert "state=" in authorize and "client_id" not in authorize
+    assert all(len(lines) <= 4 for lines in labels_of(compact))
+
+
+def test_legend_names_only_what_is_drawn(trace: Trace) -> None:
+    pages = Trace([e for e in trace.events if e.kind == "page"])
+    words = {t.text for t in texts(diagrams.to_svg(pages))}
+    assert "page (browser)" in words and not any("form post" in w for w in words if w)
+    posts = Trace([e for e in trace.events if e.kind == "form-post"])
+    assert "form post (browser)" in {t.text for t in texts(diagrams.to_svg(posts))}
+
+
+def test_comparison_is_stacked_with_aligned_columns(trace: Trace) -> None:
+    short = Trace(trace.events[:3])
+    stacked = diagrams.compare_layout(short, trace, "on", "off")
+    side = diagrams.compare_layout(short, trace, "on", "off", stacked=False)
+    assert stacked.width < side.width and stacked.height > side.height
+    half = len(stacked.columns) // 2
+    assert stacked.columns[:half] == stacked.columns[half:]  # same parties, same x
+
+
+def test_notebooks_get_a_diagram_as_wide_as_the_cell() -> None:
+    svg = diagrams.fit_width(diagrams.to_svg(happy_trace()))
+    root = ET.fromstring(svg.encode())
+    assert root.get("width") == "100%" and "max-width" in root.get("style", "")
+    assert root.get("viewBox")

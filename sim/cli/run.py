@@ -9,6 +9,7 @@ from rich.table import Table
 
 import sim
 from sim.cli.common import fail, write_text
+from sim.cli.diagram_options import diagram_options, write_svg
 
 
 def check_scenario(name: str, insecure: bool = False):
@@ -45,13 +46,14 @@ def list_scenarios() -> None:
 @click.option("--plantuml", type=click.Path(dir_okay=False), help="Write a PlantUML diagram.")
 @click.option("--explain", is_flag=True, help="Add each step's explanation and RFC reference.")
 @click.option("--insecure", is_flag=True, help="Turn the scenario's defence off (attacks).")
-@click.option("--compare", is_flag=True, help="Run with the defence on and off, side by side.")
+@click.option("--compare", is_flag=True, help="Run with the defence on and off, and compare.")
 @click.option("--redact", is_flag=True, help="Hide passwords, secrets, codes and tokens.")
 @click.option(
     "--full", is_flag=True, help="With --json: add headers and bodies, as GET /trace does."
 )
+@diagram_options
 def run(
-    name, as_json, svg, png, mermaid, plantuml, explain, insecure, compare, redact, full
+    name, as_json, svg, png, mermaid, plantuml, explain, insecure, compare, redact, full, **shape
 ) -> None:
     """Run scenario NAME headless and print its steps."""
     check_scenario(name, insecure or compare)
@@ -75,23 +77,20 @@ def run(
     else:
         for result, trace in zip(results, traces, strict=True):
             label = f"{name}: defence {'OFF' if result.insecure else 'on'}" if compare else None
-            out.print(sim.step_table(trace, explain=explain, title=label))
+            out.print(sim.steps(trace, explain=explain, title=label))
             if not compare:
                 out.print(sim.outcome_table(result.outcome))
         if compare:
             out.print(sim.compare_table(results[0].outcome, results[1].outcome))
-    _export(traces, svg, png, mermaid, plantuml, compare, out if not as_json else None)
+    _export(traces, svg, png, mermaid, plantuml, compare, out if not as_json else None, shape)
 
 
-def _export(traces, svg, png, mermaid, plantuml, compare, out) -> None:
+def _export(traces, svg, png, mermaid, plantuml, compare, out, shape) -> None:
     try:
         if svg:
-            if compare:
-                sim.compare_svg(traces[0], traces[1], "defence on", "defence OFF", svg)
-            else:
-                traces[0].to_svg(svg)
+            write_svg(traces, svg, compare, shape)
         if png:
-            traces[0].to_png(png)
+            traces[0].to_png(png, compact=shape["compact"], steps=shape["steps"])
     except sim.DiagramError as error:
         fail(str(error))
     except OSError as error:

@@ -62,7 +62,7 @@ def trace(
     if as_json:
         click.echo(json.dumps({"flow": flow, "events": shown.to_dicts(detail=True)}, indent=2))
     else:
-        sim.terminal().print(sim.step_table(shown, explain=explain, title=file_ or url))
+        sim.terminal().print(sim.steps(shown, explain=explain, title=file_ or url))
     if svg:
         _write_svg(shown, svg)
 

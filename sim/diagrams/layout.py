@@ -14,6 +14,8 @@ is made as wide as the widest label it holds, so labels never cross a lifeline e
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sim.diagrams.measure import text_width
 from sim.diagrams.messages import LABEL_SIZE, Message, messages
 from sim.diagrams.model import Box, Diagram, Line, TextBox
@@ -117,118 +119,159 @@ def _column_xs(
     return xs, xs[-1] + max(header_w[-1] / 2, need[-1], floor[-1])
 
 
+@dataclass(frozen=True)
+class Columns:
+    """Where the parties stand: their order, lifeline x and header box widths."""
+
+    parties: tuple[str, ...]
+    xs: tuple[float, ...]
+    header_w: tuple[float, ...]
+
+    @property
+    def index(self) -> dict[str, int]:
+        return {party: i for i, party in enumerate(self.parties)}
+
+    def x(self, party: str) -> float:
+        return self.xs[self.index[party]]
+
+    def label_centre(self, msg: Message, box_w: float) -> float:
+        """A label's x: centred in its gap; next to the lifeline for a loop or in the last
+        column."""
+        gap = _gap_of(msg, self.index)
+        if gap + 1 < len(self.xs) and msg.sender != msg.to:
+            return (self.xs[gap] + self.xs[gap + 1]) / 2
+        return self.xs[gap] + GAP_PAD + box_w / 2
+
+
+def _columns(
+    cols: list[str], msgs: list[Message], gap_floor: tuple[float, ...]
+) -> tuple[Columns, float]:
+    """The columns, and the right edge of the drawing."""
+    header_w = [
+        max(HEADER_MIN_W, text_width(p, HEADER_SIZE, bold=True) + 2 * HEADER_PAD) for p in cols
+    ]
+    index = {party: i for i, party in enumerate(cols)}
+    xs, right = _column_xs(msgs, index, header_w, gap_floor)
+    return Columns(tuple(cols), tuple(xs), tuple(header_w)), right
+
+
+def _title(title: str, width: float, y: float) -> tuple[TextBox | None, float]:
+    """The title box centred on a canvas of `width` (None when there is no title)."""
+    if not title:
+        return None, width
+    title_w = text_width(title, TITLE_SIZE, bold=True) + 2 * PAD_X
+    width = max(width, title_w + 2 * MARGIN)
+    box = Box(width / 2 - title_w / 2, y, width / 2 + title_w / 2, y + TITLE_H)
+    return TextBox(box, (title,), TITLE_SIZE, TITLE_COLOR, "title", bold_all=True), width
+
+
+def _headers(columns: Columns, top: float) -> list[TextBox]:
+    """One rounded box per party at `top` (drawn above and below the lifelines)."""
+    boxes = []
+    for party, cx, w in zip(columns.parties, columns.xs, columns.header_w, strict=True):
+        red = party == ATTACKER_PARTY
+        boxes.append(
+            TextBox(
+                Box(cx - w / 2, top, cx + w / 2, top + HEADER_H),
+                (party,),
+                HEADER_SIZE,
+                ATTACKER if red else HEADER_TEXT,
+                "header",
+                fill=ATTACKER_FILL if red else HEADER_FILL,
+                border=ATTACKER if red else HEADER_BORDER,
+                rounded=True,
+                bold_all=True,
+            )
+        )
+    return boxes
+
+
+def _arrow(msg: Message, x0: float, x1: float, y: float) -> tuple[list[Line], float]:
+    """The arrow of a message at height `y` (a small loop when a party calls itself), and
+    the y where it ends."""
+    colour = pen(msg.style).color
+    role = "response" if msg.response else "request"
+    style = {
+        "color": colour,
+        "width": response_width(msg.style) if msg.response else pen(msg.style).width,
+        "dashed": msg.response,
+    }
+    head = "vee" if msg.response else "normal"
+    if x0 != x1:
+        return [Line(x0, y, x1, y, role=role, head=head, **style)], y
+    corner_y = y + LOOP_H
+    return [
+        Line(x0, y, x0 + LOOP_W, y, role="loop", **style),
+        Line(x0 + LOOP_W, y, x0 + LOOP_W, corner_y, role="loop", **style),
+        Line(x0 + LOOP_W, corner_y, x0, corner_y, role=role, head=head, **style),
+    ], corner_y
+
+
+def _message(msg: Message, columns: Columns, y: float) -> tuple[list[TextBox], list[Line], float]:
+    """One message in its band from `y` down: its defence marker, its label, its arrow.
+    Returns what to draw and the y just below the arrow."""
+    texts = []
+    if msg.defence:
+        fill, border, ink = DEFENCE_ON if msg.defence.on else DEFENCE_OFF
+        mark_lines = _defence_lines(msg)
+        w, h = _text_size(mark_lines, LABEL_SIZE, False)
+        cx = columns.label_centre(msg, w)
+        box = Box(cx - w / 2, y, cx + w / 2, y + h)
+        texts.append(TextBox(box, mark_lines, LABEL_SIZE, ink, "defence", fill, border))
+        y += h + 4
+    w, h = _text_size(msg.lines, LABEL_SIZE, not msg.response)
+    cx = columns.label_centre(msg, w)
+    box = Box(cx - w / 2, y, cx + w / 2, y + h)
+    colour = pen(msg.style).color
+    texts.append(TextBox(box, msg.lines, LABEL_SIZE, colour, "label", bold_first=not msg.response))
+    arrow, end_y = _arrow(msg, columns.x(msg.sender), columns.x(msg.to), box.y1 + ARROW_CLEAR)
+    return texts, arrow, end_y + AFTER_ARROW
+
+
 def layout(
     trace: Trace,
     title: str | None = None,
     reserve_title: bool = False,
     gap_floor: tuple[float, ...] = (),
     footer_floor: float = 0.0,
+    compact: bool = False,
+    columns: list[str] | None = None,
 ) -> Diagram:
     """The diagram of `trace`, without legend; `title` overrides `trace.title`.
 
-    The other arguments line two panels up side by side: `reserve_title` keeps the title's
-    band even without a title, `gap_floor` gives minimum distances between neighbouring
-    columns (the last one: from the last column to the right edge), and `footer_floor`
-    a minimum height for the bottom row of party boxes.
+    `compact` draws fewer parameter lines with shorter values (see `messages`). The other
+    arguments line two panels up: `reserve_title` keeps the title's band even without a
+    title, `gap_floor` gives minimum distances between neighbouring columns (the last one:
+    from the last column to the right edge), and `footer_floor` a minimum height for the
+    bottom row of party boxes; `columns` the parties to draw (a comparison draws the same
+    columns in both panels, so a step and its twin sit in the same place).
     """
     title = trace.title if title is None else title
-    msgs = messages(trace)
-    cols = parties(trace)
-    index = {party: i for i, party in enumerate(cols)}
-    count = len(cols)
-
-    header_w = [
-        max(HEADER_MIN_W, text_width(p, HEADER_SIZE, bold=True) + 2 * HEADER_PAD) for p in cols
-    ]
-    xs, right = _column_xs(msgs, index, header_w, gap_floor)
-    width = right + MARGIN
-
-    texts: list[TextBox] = []
+    msgs = messages(trace, compact=compact)
+    cols, right = _columns(columns or parties(trace), msgs, gap_floor)
+    title_box, width = _title(title, right + MARGIN, MARGIN)
+    texts: list[TextBox] = [title_box] if title_box else []
     lines: list[Line] = []
-    y = MARGIN
-    if title or reserve_title:
-        title_w = text_width(title, TITLE_SIZE, bold=True) + 2 * PAD_X
-        width = max(width, title_w + 2 * MARGIN)
-        if title:
-            box = Box(width / 2 - title_w / 2, y, width / 2 + title_w / 2, y + TITLE_H)
-            texts.append(TextBox(box, (title,), TITLE_SIZE, TITLE_COLOR, "title", bold_all=True))
-        y += TITLE_H + 8
-
-    def headers(top: float) -> None:
-        for party, cx, w in zip(cols, xs, header_w, strict=True):
-            red = party == ATTACKER_PARTY
-            texts.append(
-                TextBox(
-                    Box(cx - w / 2, top, cx + w / 2, top + HEADER_H),
-                    (party,),
-                    HEADER_SIZE,
-                    ATTACKER if red else HEADER_TEXT,
-                    "header",
-                    fill=ATTACKER_FILL if red else HEADER_FILL,
-                    border=ATTACKER if red else HEADER_BORDER,
-                    rounded=True,
-                    bold_all=True,
-                )
-            )
-
-    headers(y)
+    y = MARGIN + (TITLE_H + 8 if title or reserve_title else 0)
+    texts += _headers(cols, y)
     lifeline_top = y + HEADER_H
     y = lifeline_top + 12
-
-    def centre(msg: Message, gap: int, box_w: float) -> float:
-        """Centred in its gap; next to the lifeline for a loop or in the last column."""
-        if gap + 1 < count and msg.sender != msg.to:
-            return (xs[gap] + xs[gap + 1]) / 2
-        return xs[gap] + GAP_PAD + box_w / 2
-
     for number, msg in enumerate(msgs):
-        gap = _gap_of(msg, index)
-        colour = pen(msg.style).color
-        if msg.defence:
-            fill, border, ink = DEFENCE_ON if msg.defence.on else DEFENCE_OFF
-            mark_lines = _defence_lines(msg)
-            w, h = _text_size(mark_lines, LABEL_SIZE, False)
-            cx = centre(msg, gap, w)
-            box = Box(cx - w / 2, y, cx + w / 2, y + h)
-            texts.append(TextBox(box, mark_lines, LABEL_SIZE, ink, "defence", fill, border))
-            y += h + 4
-        w, h = _text_size(msg.lines, LABEL_SIZE, not msg.response)
-        cx = centre(msg, gap, w)
-        box = Box(cx - w / 2, y, cx + w / 2, y + h)
-        texts.append(
-            TextBox(box, msg.lines, LABEL_SIZE, colour, "label", bold_first=not msg.response)
-        )
-        arrow_y = box.y1 + ARROW_CLEAR
-        x0, x1 = xs[index[msg.sender]], xs[index[msg.to]]
-        role = "response" if msg.response else "request"
-        style = {
-            "color": colour,
-            "width": response_width(msg.style) if msg.response else pen(msg.style).width,
-            "dashed": msg.response,
-        }
-        head = "vee" if msg.response else "normal"
-        if x0 == x1:  # an exchange with itself: a small loop to the right
-            corner_y = arrow_y + LOOP_H
-            lines.append(Line(x0, arrow_y, x0 + LOOP_W, arrow_y, role="loop", **style))
-            lines.append(Line(x0 + LOOP_W, arrow_y, x0 + LOOP_W, corner_y, role="loop", **style))
-            lines.append(Line(x0 + LOOP_W, corner_y, x0, corner_y, role=role, head=head, **style))
-            arrow_y = corner_y
-        else:
-            lines.append(Line(x0, arrow_y, x1, arrow_y, role=role, head=head, **style))
-        y = arrow_y + AFTER_ARROW
+        drawn, arrows, y = _message(msg, cols, y)
+        texts += drawn
+        lines += arrows
         if msg.response and number + 1 < len(msgs):
             y += EVENT_SPACING
-
     y = max(y + 10, footer_floor)
-    lifelines = [Line(cx, lifeline_top, cx, y, LIFELINE, "lifeline", dashed=True) for cx in xs]
-    headers(y)
-    height = y + HEADER_H + MARGIN if cols else y
+    lifelines = [Line(x, lifeline_top, x, y, LIFELINE, "lifeline", dashed=True) for x in cols.xs]
+    texts += _headers(cols, y)
+    height = y + HEADER_H + MARGIN if cols.parties else y
     return Diagram(
         width,
         height,
         tuple(texts),
         tuple(lifelines + lines),
-        tuple(zip(cols, xs, strict=True)),
+        tuple(zip(cols.parties, cols.xs, strict=True)),
         frozenset(m.style for m in msgs),
         frozenset(m.defence.on for m in msgs if m.defence),
     )

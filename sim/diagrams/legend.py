@@ -25,11 +25,21 @@ ENTRY_SPACING = 18.0
 ROW_H = 22.0
 
 
+def _browser_text(styles: frozenset[str]) -> str:
+    """The grey entry names what is drawn: pages, form posts, or both."""
+    drawn = [s for s in ("page", "form-post") if s in styles]
+    if len(drawn) == 2:
+        return "page / form post (browser)"
+    return pen(drawn[0]).legend
+
+
 def _entries(diagram: Diagram) -> list[tuple[str, str, bool | None]]:
-    """(kind of sample, text, defence flag) for each entry."""
+    """(kind of sample, text, defence flag) for each entry: only what the diagram draws."""
     styles = {"page" if s == "form-post" else s for s in diagram.styles}
     out: list[tuple[str, str, bool | None]] = [
-        (s, pen(s).legend, None) for s in LEGEND_ORDER if s in styles
+        (s, _browser_text(diagram.styles) if s == "page" else pen(s).legend, None)
+        for s in LEGEND_ORDER
+        if s in styles
     ]
     if diagram.styles:
         out.append(("response", "response (dashed)", None))

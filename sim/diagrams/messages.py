@@ -12,8 +12,12 @@ from http import HTTPStatus
 
 from sim.diagrams.measure import text_width
 from sim.diagrams.params import (
+    COMPACT,
+    FULL,
     RESPONSE_PARAMS,
+    Detail,
     Origins,
+    authorization_line,
     body_group,
     challenge_group,
     ellipsize,
@@ -99,17 +103,32 @@ def defence_of(event: Event) -> Defence | None:
     return Defence(f"✔ defence: {text}", on=True)
 
 
-def request_lines(event: Event, known: Origins) -> tuple[str, ...]:
-    """`3. GET /authorize` and the key query, fragment and body parameters below it."""
+def _at_most(lines: list[str], detail: Detail) -> list[str]:
+    """The first `detail.max_lines` lines, the last one ending in `…` if any were cut."""
+    limit = detail.max_lines
+    if limit is None or len(lines) <= limit:
+        return lines
+    kept = lines[:limit]
+    kept[-1] = kept[-1].rstrip(",&") + " …"
+    return kept
+
+
+def request_lines(event: Event, known: Origins, detail: Detail = FULL) -> tuple[str, ...]:
+    """`3. GET /authorize`, the credential its Authorization header carries, and the key
+    query, fragment and body parameters below it."""
     params = event.params
     path = ellipsize(params.url.path or "/", PATH_LIMIT)
-    groups = url_groups(params.url, known)
+    groups = url_groups(params.url, known, detail=detail)
     if event.method.upper() != "GET":
-        groups += body_group(params.body, known)
-    return (f"{event.seq}. {event.method.upper()} {path}", *pack(groups))
+        groups += body_group(params.body, known, detail)
+    header = authorization_line(params.authorization, detail)
+    lines = _at_most(pack(groups), detail)
+    # The step number is the event's `seq`, the number the step table shows too.
+    title = f"{event.seq}. {event.method.upper()} {path}"
+    return (title, *filter(None, [header]), *lines)
 
 
-def response_lines(event: Event, known: Origins) -> tuple[str, ...]:
+def response_lines(event: Event, known: Origins, detail: Detail = FULL) -> tuple[str, ...]:
     """`302 Found → /callback` with the redirect's parameters, or the status and body keys."""
     try:
         phrase = HTTPStatus(event.status).phrase
@@ -119,14 +138,14 @@ def response_lines(event: Event, known: Origins) -> tuple[str, ...]:
     params = event.params
     if 300 <= event.status < 400 and event.location and params.location is not None:
         target = ellipsize(short_url(event.location, known), PATH_LIMIT)
-        lines = pack(url_groups(params.location, known, RESPONSE_PARAMS))
+        lines = pack(url_groups(params.location, known, RESPONSE_PARAMS, detail))
         if lines[:1] in (["?…"], ["#…"]):  # only hidden parameters: keep one line
-            return (f"{head} → {target}{lines[0]}", *lines[1:])
-        return (f"{head} → {target}", *lines)
-    groups = json_group(params.answer_pairs, known)
+            return (f"{head} → {target}{lines[0]}", *_at_most(lines[1:], detail))
+        return (f"{head} → {target}", *_at_most(lines, detail))
+    groups = json_group(params.answer_pairs, known, detail)
     if not params.answered("error"):
         groups += challenge_group(params.challenge)
-    return (head, *pack(groups))
+    return (head, *_at_most(pack(groups), detail))
 
 
 def nested_in(event: Event, parent: Event) -> bool:
@@ -141,10 +160,12 @@ def nested_in(event: Event, parent: Event) -> bool:
     return parent.time <= event.time <= parent.time + parent.duration_ms / 1000
 
 
-def messages(trace: Trace) -> list[Message]:
+def messages(trace: Trace, compact: bool = False) -> list[Message]:
     """The request and response arrows of every event, in order. A response is drawn after
-    the calls its server made before answering, as a sequence diagram nests them."""
+    the calls its server made before answering, as a sequence diagram nests them.
+    `compact` draws fewer parameter lines with shorter values (for a projector)."""
     known = origins(trace)
+    detail = COMPACT if compact else FULL
     out: list[Message] = []
     open_events: list[Event] = []
 
@@ -154,7 +175,7 @@ def messages(trace: Trace) -> list[Message]:
                 event.seq,
                 event.to,
                 event.sender,
-                response_lines(event, known),
+                response_lines(event, known, detail),
                 style_of(event),
                 True,
                 defence_of(event),
@@ -169,7 +190,7 @@ def messages(trace: Trace) -> list[Message]:
                 event.seq,
                 event.sender,
                 event.to,
-                request_lines(event, known),
+                request_lines(event, known, detail),
                 style_of(event),
                 False,
             )

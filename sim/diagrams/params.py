@@ -10,12 +10,14 @@ origin when there is no path (an `iss` of `http://127.0.0.1:9001` reads
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sim.tracing import Trace
 from sim.tracing.names import ATTACKER
-from sim.tracing.params import Pairs, UrlParams
+from sim.tracing.params import Authorization, Pairs, UrlParams
 
 #: Parameters worth drawing, in the order they are drawn.
 KEY_PARAMS = (
@@ -76,6 +78,43 @@ SHORT_LIMIT = 10
 READABLE_LIMIT = 24
 #: Scopes are what the user consented to: worth showing whole.
 SCOPE_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class Detail:
+    """How much of each message a diagram draws: the full view for reading a flow closely,
+    the compact one for a projector (fewer lines, shorter values)."""
+
+    short: int = SHORT_LIMIT
+    readable: int = READABLE_LIMIT
+    scope: int = SCOPE_LIMIT
+    #: Parameters left out (the compact view keeps what carries the protocol's security).
+    hidden: frozenset[str] = frozenset()
+    #: Most parameter lines under a label (None: all); the last kept one ends with `…`.
+    max_lines: int | None = None
+
+
+FULL = Detail()
+COMPACT = Detail(
+    short=9,
+    readable=16,
+    scope=24,
+    hidden=frozenset(
+        {
+            "response_type",
+            "code_challenge_method",
+            "token_type",
+            "expires_in",
+            "token_type_hint",
+            "username",
+            "client_id",
+            "redirect_uri",
+            "scope",
+        }
+    ),
+    max_lines=2,
+)
+
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", ""})
 
 Origins = Mapping[str, str]
@@ -91,9 +130,16 @@ def origins(trace: Trace) -> dict[str, str]:
     return out
 
 
+#: A redacted value (`<code-1>`, `<access-token-2>`): short words, never cut.
+_PLACEHOLDER = re.compile(r"<[a-z]+(?:-[a-z]+)*-\d+>|<credentials>")
+
+
 def ellipsize(text: str, limit: int) -> str:
-    """Cut `text` to `limit` characters, the last one an ellipsis."""
-    return text if len(text) <= limit else text[: max(limit - 1, 1)] + "…"
+    """Cut `text` to `limit` characters, the last one an ellipsis (a redaction placeholder
+    stays whole: it is what the reader follows from step to step)."""
+    if len(text) <= limit or _PLACEHOLDER.fullmatch(text):
+        return text
+    return text[: max(limit - 1, 1)] + "…"
 
 
 def short_url(url: str, known: Origins) -> str:
@@ -117,24 +163,28 @@ def short_url(url: str, known: Origins) -> str:
     return path
 
 
-def short_value(name: str, value: str, known: Origins) -> str:
+def short_value(name: str, value: str, known: Origins, detail: Detail = FULL) -> str:
     """The value as drawn: URLs by path, random strings cut to ~10 characters."""
     if value.startswith(("http://", "https://")):
         value = short_url(value, known)
     value = " ".join(value.split())
     if name == "scope":
-        return ellipsize(value, SCOPE_LIMIT)
-    return ellipsize(value, READABLE_LIMIT if name in _READABLE else SHORT_LIMIT)
+        return ellipsize(value, detail.scope)
+    return ellipsize(value, detail.readable if name in _READABLE else detail.short)
 
 
 def pick(
-    pairs: Iterable[tuple[str, str]], known: Origins, order: tuple[str, ...] = KEY_PARAMS
+    pairs: Iterable[tuple[str, str]],
+    known: Origins,
+    order: tuple[str, ...] = KEY_PARAMS,
+    detail: Detail = FULL,
 ) -> list[str]:
     """`name=value` items for the key parameters among `pairs`, in `order`."""
     first: dict[str, str] = {}
     for name, value in pairs:
         first.setdefault(name, value)
-    return [f"{n}={short_value(n, first[n], known)}" for n in order if n in first]
+    shown = [n for n in order if n in first and n not in detail.hidden]
+    return [f"{n}={short_value(n, first[n], known, detail)}" for n in shown]
 
 
 #: What a redirect's Location says back: the authorization response (RFC 6749 §4.1.2,
@@ -146,7 +196,7 @@ RESPONSE_PARAMS = frozenset(
 
 
 def url_groups(
-    url: UrlParams, known: Origins, only: frozenset[str] | None = None
+    url: UrlParams, known: Origins, only: frozenset[str] | None = None, detail: Detail = FULL
 ) -> list[tuple[str, str, list[str]]]:
     """Key parameters of a URL's query (`?`) and fragment (`#`, implicit flow) as groups.
 
@@ -155,7 +205,7 @@ def url_groups(
     groups = []
     for opener, pairs in (("?", url.query), ("#", url.fragment)):
         kept = pairs if only is None else tuple((n, v) for n, v in pairs if n in only)
-        items = pick(kept, known)
+        items = pick(kept, known, detail=detail)
         if len(kept) < len(pairs):
             items.append("…")
         if items:
@@ -163,16 +213,29 @@ def url_groups(
     return groups
 
 
-def body_group(body: Pairs, known: Origins) -> list[tuple[str, str, list[str]]]:
+def body_group(
+    body: Pairs, known: Origins, detail: Detail = FULL
+) -> list[tuple[str, str, list[str]]]:
     """Key parameters of a request body (token, introspection requests)."""
-    items = pick(body, known)
+    items = pick(body, known, detail=detail)
     return [("body: ", "&", items)] if items else []
 
 
-def json_group(answer: Pairs, known: Origins) -> list[tuple[str, str, list[str]]]:
+def json_group(
+    answer: Pairs, known: Origins, detail: Detail = FULL
+) -> list[tuple[str, str, list[str]]]:
     """Key members of a JSON response body (token and introspection responses, errors)."""
-    items = pick(answer, known, BODY_PARAMS)
+    items = pick(answer, known, BODY_PARAMS, detail)
     return [("{", ", ", items)] if items else []
+
+
+def authorization_line(authorization: Authorization | None, detail: Detail = FULL) -> str:
+    """`Authorization: Bearer eyJhbGci…` (or Basic): which credential the request carried,
+    its value elided. An empty string when it carried none."""
+    if authorization is None:
+        return ""
+    value = ellipsize(authorization.credentials, detail.short + 2)
+    return f"Authorization: {authorization.scheme} {value}".rstrip()
 
 
 def challenge_group(challenge: Mapping[str, str]) -> list[tuple[str, str, list[str]]]:

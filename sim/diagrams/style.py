@@ -2,8 +2,9 @@
 
 Front-channel traffic goes through the browser (blue for the OAuth redirects that carry the
 protocol, blue-grey for ordinary pages and form posts); back-channel calls between servers
-are bold dark green; calls to the resource server with a token are purple; anything the
-attacker sends or answers is red, whatever its kind.
+are bold dark green; calls to the resource server with a token are purple; calls the page's
+own script makes (fetch) are teal; anything the attacker sends or answers is red, whatever
+its kind.
 """
 
 from __future__ import annotations
@@ -26,15 +27,17 @@ class Pen:
 
 PENS = {
     "redirect": Pen("#1565c0", 1.4, "redirect (3xx) via the browser"),
-    "page": Pen("#546e7a", 1.2, "page / form post (browser)"),
-    "form-post": Pen("#546e7a", 1.2, "page / form post (browser)"),
+    "page": Pen("#546e7a", 1.2, "page (browser)"),
+    "form-post": Pen("#546e7a", 1.2, "form post (browser)"),
+    "browser-call": Pen("#00838f", 1.4, "call by the page's script (fetch)"),
     "back-channel": Pen("#2e7d32", 2.4, "back-channel (server to server)"),
     "api-call": Pen("#7b1fa2", 1.6, "API call with access token"),
     "attacker": Pen("#d32f2f", 1.8, "sent or answered by the attacker"),
 }
 OTHER = Pen("#424242", 1.2, "other")
-#: Legend order; form-post shares the page entry.
-LEGEND_ORDER = ("redirect", "page", "back-channel", "api-call", "attacker")
+#: Legend order. Pages and form posts share a pen, so they share one entry, whose text
+#: names only the ones drawn.
+LEGEND_ORDER = ("redirect", "page", "browser-call", "back-channel", "api-call", "attacker")
 
 LIFELINE = "#9e9e9e"
 SEPARATOR = "#bdbdbd"

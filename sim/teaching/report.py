@@ -3,10 +3,14 @@ summary of an attack with its defence on and off."""
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterable
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.padding import Padding
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
@@ -44,7 +48,67 @@ def response_text(event: Event) -> str:
     return printable(f"{event.status} → {target}" + (" " + " ".join(shown) if shown else ""))
 
 
+#: Narrower than this, the steps are stacked (the explanation under the request line):
+#: a five-column table would squeeze the explanation into ~17 characters at 80 columns.
+WIDE_TABLE = 110
+
+
+def _who(event: Event) -> Text:
+    who = Text(f"{event.sender}\n→ {event.to}")
+    if "attacker" in (event.sender, event.to):
+        who.stylize("bold red")
+    return who
+
+
+def _answer(event: Event) -> Text:
+    style = "red" if event.status >= 400 else ("cyan" if event.status >= 300 else "")
+    return Text(response_text(event), style=style)
+
+
+def _jwt_lines(event: Event, seen: set[str]) -> list[str]:
+    """A JWT's readable claims, the first time that token appears in the trace only."""
+    lines = []
+    values = dict(event.values)
+    for name, decoded in event.jwts.items():
+        token = values.get(name, name)
+        if token in seen:
+            continue
+        seen.add(token)
+        claims = decoded["claims"]
+        shown = ", ".join(
+            f"{k}={claims[k]}" for k in ("sub", "client_id", "scope", "aud", "exp") if k in claims
+        )
+        lines.append(printable(f"{name} is a JWT (anyone can read it): {shown}"))
+    return lines
+
+
+def _explanation(event: Event, explain: bool, seen: set[str]) -> Text:
+    """What the step teaches: its note and RFC section (never dimmed: it is the point), the
+    secrets it carries, a JWT's claims the first time it appears, the defence that acted."""
+    text = Text()
+
+    def line(content: str, style: str = "") -> None:
+        if text:
+            text.append("\n")
+        text.append(content, style=style)
+
+    if explain and event.note:
+        line(printable(event.note))
+        if event.rfc:
+            text.append(f"  [{printable(event.rfc)}]", style="italic cyan")
+    if explain and event.secrets:
+        names = ", ".join(sorted({name for name, _ in event.secrets}))
+        line(f"🔑 carries secrets: {names}", "bold yellow")
+    if explain:
+        for jwt_line in _jwt_lines(event, seen):
+            line(jwt_line, "green")
+    if event.defence:
+        line(f"🛡 {printable(event.defence)}", "bold yellow")
+    return text
+
+
 def step_table(trace: Trace, explain: bool = False, title: str | None = None) -> Table:
+    """The steps as a five-column table (for 110 columns and more; see `steps`)."""
     table = Table(
         title=title if title is not None else trace.title,
         box=box.SIMPLE_HEAVY,
@@ -53,42 +117,68 @@ def step_table(trace: Trace, explain: bool = False, title: str | None = None) ->
     )
     table.add_column("#", justify="right", style="bold", width=3)
     table.add_column("from → to", no_wrap=True, width=22)
-    table.add_column("request", overflow="fold", ratio=3)
-    table.add_column("answer", overflow="fold", ratio=2)
+    # A long value is cut with an ellipsis rather than folded: never a token broken in two.
+    table.add_column("request", overflow="ellipsis", ratio=3)
+    table.add_column("answer", overflow="ellipsis", ratio=2)
     table.add_column("kind", no_wrap=True, width=12)
+    seen: set[str] = set()
     for event in trace.events:
-        who = Text(f"{event.sender}\n→ {event.to}")
-        if "attacker" in (event.sender, event.to):
-            who.stylize("bold red")
         request = Text(request_text(event))
-        if explain and event.note:
-            request.append(f"\n{printable(event.note)}", style="dim")
-            if event.rfc:
-                request.append(f"  [{printable(event.rfc)}]", style="dim italic")
-        if explain and event.secrets:
-            names = ", ".join(sorted({name for name, _ in event.secrets}))
-            request.append(f"\n🔑 carries secrets: {names}", style="bold yellow")
-        if explain:
-            for name, decoded in event.jwts.items():
-                claims = decoded["claims"]
-                shown = ", ".join(
-                    f"{k}={claims[k]}"
-                    for k in ("sub", "client_id", "scope", "aud", "exp")
-                    if k in claims
-                )
-                line = printable(f"{name} is a JWT (anyone can read it): {shown}")
-                request.append("\n" + line, style="dim")
-        if event.defence:
-            request.append(f"\n🛡 {printable(event.defence)}", style="bold yellow")
-        status_style = "red" if event.status >= 400 else ("cyan" if event.status >= 300 else "")
+        explanation = _explanation(event, explain, seen)
+        if explanation:
+            request.append("\n")
+            request.append_text(explanation)
         table.add_row(
             str(event.seq),
-            who,
+            _who(event),
             request,
-            Text(response_text(event), style=status_style),
+            _answer(event),
             Text(event.kind, style=KIND_STYLE.get(event.kind, "")),
         )
     return table
+
+
+def _stacked(trace: Trace, explain: bool, title: str) -> Iterable[RenderableType]:
+    """One block per step, for a narrow terminal: the step's number, parties and kind on a
+    line, the request and the answer under it, then the explanation at the full width."""
+    if title:
+        yield Text(title, style="bold", justify="center")
+    seen: set[str] = set()
+    for event in trace.events:
+        head = Text(f"{event.seq:>3}  ", style="bold")
+        party_style = "bold red" if "attacker" in (event.sender, event.to) else "bold"
+        head.append(f"{event.sender} → {event.to}", style=party_style)
+        head.append(f"  {event.kind}", style=KIND_STYLE.get(event.kind, ""))
+        body = Text(request_text(event), overflow="ellipsis", no_wrap=False)
+        body.append("\n⇒ ")
+        body.append_text(_answer(event))
+        explanation = _explanation(event, explain, seen)
+        if explanation:
+            body.append("\n")
+            body.append_text(explanation)
+        yield Rule(style="grey50") if explain else Text()
+        yield head
+        yield Padding(body, (0, 0, 0, 5))
+
+
+class Steps:
+    """The steps of a trace for the terminal, laid out for the width it gets: the table
+    from `WIDE_TABLE` columns on, stacked blocks below (a laptop's 80 columns)."""
+
+    def __init__(self, trace: Trace, explain: bool = False, title: str | None = None) -> None:
+        self.trace, self.explain = trace, explain
+        self.title = title if title is not None else trace.title
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if options.max_width >= WIDE_TABLE:
+            yield step_table(self.trace, self.explain, self.title)
+        else:
+            yield from _stacked(self.trace, self.explain, self.title)
+
+
+def steps(trace: Trace, explain: bool = False, title: str | None = None) -> Steps:
+    """What `oauth-sim run` prints: the step table, or stacked steps when narrow."""
+    return Steps(trace, explain, title)
 
 
 def outcome_table(outcome: dict, title: str = "outcome") -> Table:
@@ -115,6 +205,7 @@ def compare_table(secure: dict, insecure: dict) -> Table:
 
 
 def console() -> Console:
-    """Rich console; when piped (no terminal to measure) assume a projector-wide 120."""
-    width = None if sys.stdout.isatty() else 120
+    """Rich console; when piped (no terminal to measure) assume a projector-wide 120,
+    unless COLUMNS says otherwise."""
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120
     return Console(highlight=False, soft_wrap=False, width=width)
