@@ -39,6 +39,7 @@ from sim.teaching.walkthrough import as_markdown as walkthrough_markdown
 from sim.teaching.walkthrough import as_text as walkthrough_text
 from sim.teaching.walkthrough import walkthrough
 from sim.tracing import Event
+from sim.tracing.printable import printable
 
 __version__ = "0.1.0"
 
@@ -99,6 +100,7 @@ __all__ = [
     "only_steps",
     "outcome_table",
     "parties",
+    "printable",
     "registry_lines",
     "run_scenario",
     "scenarios",

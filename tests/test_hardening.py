@@ -504,3 +504,21 @@ def test_the_readme_says_the_live_trace_is_open_by_design_and_local_only(sim):
     # And it is so: the trace answers without credentials, on the loopback address only.
     assert urlsplit(sim.client_url).hostname == "127.0.0.1"
     assert requests.get(sim.client_url + "/trace", timeout=10).status_code == 200
+
+
+def test_oauth_sim_trace_shows_planted_escapes_as_text(sim):
+    from click.testing import CliRunner
+
+    from sim.cli import main
+    from sim.cli.trace import _line
+
+    flow = sim.new_flow("planted-cli")
+    requests.get(sim.client_url + "/%1B[2J%1B[31m", headers={"X-Sim-Flow": flow}, timeout=10)
+    result = CliRunner().invoke(main, ["trace", "--url", sim.client_url, "--flow", flow])
+    assert result.exit_code == 0, result.output
+    assert "\x1b[2J" not in result.output and "\\x1b[2J" in result.output
+    # --follow prints one line per event: the same rule.
+    import sim as public
+
+    (event,) = public.fetch_trace(sim.client_url, flow).events
+    assert "\x1b" not in _line(event, explain=True) and "\\x1b[2J" in _line(event, True)

@@ -77,13 +77,15 @@ def _write_svg(shown, path: str) -> None:
 
 
 def _line(event, explain: bool) -> str:
-    line = (
+    # Paths, locations and flow ids come from whoever sent the request: printed through
+    # sim.printable, so a planted escape sequence is shown, never obeyed by the terminal.
+    line = sim.printable(
         f"{event.seq:>3}  {event.flow:<24} {event.sender} -> {event.to}  "
         f"{event.method} {event.path}  {event.status}"
         + (f"  -> {event.location}" if event.location else "")
     )
     if explain and event.note:
-        line += f"\n     {event.note}" + (f" [{event.rfc}]" if event.rfc else "")
+        line += f"\n     {sim.printable(event.note)}" + (f" [{event.rfc}]" if event.rfc else "")
     return line
 
 
