@@ -67,11 +67,6 @@ KNOWN: dict[tuple[str, str], str] = {
     ("sim.scenarios.refresh_rotation", "sim.runtime.manager"): "teach: stage protocol",
     ("sim.scenarios.revocation", "sim.runtime.manager"): "teach: stage protocol",
     ("sim.teaching.notebook", "sim.scenarios.base"): "drill: notebook helpers above scenarios",
-    # The console starts scenarios from the page: that part runs above the runtime.
-    ("sim.console.attacks", "sim"): "console: scenario runner above the runtime",
-    ("sim.console.attacks", "sim.scenarios"): "console: scenario runner above the runtime",
-    ("sim.console.attacks", "sim.scenarios.base"): "console: scenario runner above runtime",
-    ("sim.console.attacks", "sim.attacker"): "console: scenario runner above the runtime",
 }
 
 

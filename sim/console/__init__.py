@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "MODE": "threads",
     # The per-flow defence switches, where the simulator has a channel of their own.
     "SWITCHES": None,
+    # Plays scenarios and prepares lures (sim.runtime.scenario_runner); None: no attacks.
+    "RUNNER": None,
 }
 
 

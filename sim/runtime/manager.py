@@ -133,8 +133,16 @@ def _build_app(party: str, urls: dict[str, str], store: TraceStore | None, optio
         )
     if party == CONSOLE:
         from sim.console import create_app
+        from sim.runtime.scenario_runner import ScenarioRunner
 
-        return create_app({"URLS": urls, "TRACE_STORE": store, **options.get("console", {})})
+        return create_app(
+            {
+                "URLS": urls,
+                "TRACE_STORE": store,
+                "RUNNER": ScenarioRunner(urls, store, Simulation.attach),
+                **options.get("console", {}),
+            }
+        )
     raise ValueError(f"unknown party {party!r}")
 
 
