@@ -80,3 +80,10 @@ def test_openid_connect_story_explains_the_id_token(sim):
         p for s in walkthrough("openid-connect", run.trace, run.outcome) for p in s.paragraphs
     )
     assert "ID token" in text and "nonce" in text
+
+
+def test_a_flow_without_a_user_is_told_as_one(sim):
+    run = sim.run("client-credentials")
+    sections = walkthrough("client-credentials", run.trace, run.outcome)
+    text = "\n".join(p for s in sections for p in s.paragraphs)
+    assert "no user and no browser" in text and "Alice" not in text

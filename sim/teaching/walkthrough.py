@@ -80,6 +80,20 @@ def parties_section(trace: Trace) -> Section:
     def at(party: str) -> str:
         return f" at {hosts[party]}" if party in hosts else ""
 
+    browser_steps = run.all(lambda e: USER_AGENT in (e.sender, e.to))
+    if not browser_steps and not run.first(lambda e: ATTACKER in (e.sender, e.to)):
+        return Section(
+            "The parties, and no user",
+            (
+                "This flow has no user and no browser. The client is a machine (here a "
+                "nightly backup job) that authenticates as itself at the authorization "
+                f"server{at(AUTHORIZATION_SERVER)} and calls the resource "
+                f"server{at(RESOURCE_SERVER)} with a token that acts for the client, not for "
+                "any user: the client credentials grant, for a client acting on its own "
+                "behalf (RFC 6749 §1.3.4, §4.4). Every step is server to server, on the back "
+                f"channel: {_steps(trace.events)}.",
+            ),
+        )
     text = [
         "There are four parties. The resource owner is Alice, a person with a browser: the "
         "user agent, here a scripted one that follows every redirect hop by hop. The client "
@@ -319,7 +333,9 @@ def _refresh_section(refresh: Event) -> Section:
     return Section("Refresh", (text,))
 
 
-def summary_section(name: str, code_flow: bool, public: bool = False) -> Section:
+def summary_section(
+    name: str, code_flow: bool, public: bool = False, attack: bool = False
+) -> Section:
     if code_flow and public:
         text = (
             "In two sentences: a public client has no secret, so the code alone must be "
@@ -335,8 +351,8 @@ def summary_section(name: str, code_flow: bool, public: bool = False) -> Section
     else:
         text = (
             f"That is the whole exchange; `oauth-sim run {name} --explain` shows every step "
-            "with its RFC section, and `--compare` (attacks) puts the defence on and off side "
-            "by side."
+            "with its RFC section"
+            + (", and `--compare` puts the defence on and off side by side." if attack else ".")
         )
     return Section("In short", (text,))
 
@@ -383,7 +399,8 @@ def walkthrough(name: str, trace: Trace, outcome: dict) -> list[Section]:
     public = story is not None and any(
         e.sender == USER_AGENT and _path(e) == "/token" for e in trace.events
     )
-    sections.append(summary_section(name, story is not None, public))
+    attack = "attack_succeeded" in outcome
+    sections.append(summary_section(name, story is not None, public, attack))
     return sections
 
 
