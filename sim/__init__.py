@@ -13,6 +13,9 @@ console is `sim.terminal()`): importing the subpackage later would replace it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from sim import parties
 from sim.diagram_set import write_all as write_diagrams
 from sim.diagrams import DiagramError, compare_svg, only_steps
@@ -25,9 +28,10 @@ from sim.drill_set import (
     drill_topics,
 )
 from sim.parties import registry_lines
-from sim.runtime.manager import IssuerError, ScenarioResult, Simulation, StartupError
+from sim.result import ScenarioResult
+from sim.runtime.manager import IssuerError, Simulation, StartupError
 from sim.runtime.servers import PortInUse
-from sim.scenarios import SCENARIOS, Scenario, UnknownScenario, get_scenario
+from sim.scenarios import SCENARIOS, Scenario, UnknownDefence, UnknownScenario, get_scenario
 from sim.teaching import trace_io
 from sim.teaching.cheatsheet import cheatsheet_markdown
 from sim.teaching.notebook_files import candidates as notebook_folders
@@ -44,10 +48,12 @@ from sim.tracing.printable import printable
 __version__ = "0.1.0"
 
 
-def run_scenario(name: str, insecure: bool = False, **simulation_options) -> ScenarioResult:
+def run_scenario(
+    name: str, off: Iterable[str] = (), insecure: bool = False, **simulation_options
+) -> ScenarioResult:
     """Start a simulation, run one scenario, stop: the one-liner for scripts."""
     with Simulation(**simulation_options) as sim:
-        return sim.run(name, insecure=insecure)
+        return sim.run(name, off=off, insecure=insecure)
 
 
 def load_trace(path: str) -> Trace:
@@ -70,6 +76,23 @@ def scenarios() -> dict[str, str]:
     return {name: s.description for name, s in SCENARIOS.items()}
 
 
+def catalogue() -> list[dict[str, Any]]:
+    """Every scenario as `oauth-sim scenarios --json` prints it: name, kind ("flow" or
+    "attack"), description and the defences it can switch off, in teaching order."""
+    return [
+        {"name": name, "kind": s.kind, "description": s.description, "defences": list(s.defences)}
+        for name, s in SCENARIOS.items()
+    ]
+
+
+def defences_to_switch_off(
+    name: str, off: Iterable[str] = (), insecure: bool = False
+) -> tuple[str, ...]:
+    """The defences a run of `name` would switch off; raises `UnknownScenario` or
+    `UnknownDefence` (whose message names the scenario's defences) for a bad name."""
+    return get_scenario(name).check_off(off, insecure)
+
+
 __all__ = [
     "SCENARIOS",
     "DiagramError",
@@ -82,7 +105,10 @@ __all__ = [
     "StartupError",
     "Trace",
     "TraceFileError",
+    "UnknownDefence",
     "UnknownScenario",
+    "catalogue",
+    "defences_to_switch_off",
     "UnknownTopic",
     "build_questions",
     "cheatsheet",

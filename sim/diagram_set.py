@@ -21,7 +21,7 @@ def diagram_files(simulation: Simulation) -> dict[str, str]:
     files: dict[str, str] = {}
     with use_engine(WASI):
         for name, scenario in SCENARIOS.items():
-            ways = (False, True) if scenario.defence else (False,)
+            ways = (False, True) if scenario.defences else (False,)
             for insecure in ways:
                 trace = simulation.run(name, insecure=insecure).trace.redacted()
                 stem = name + ("--insecure" if insecure else "")

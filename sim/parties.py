@@ -28,11 +28,21 @@ from sim.tracing.names import (
 DEFAULT_PORT_BASE = 9000
 PORT_OFFSETS = {CLIENT: 0, AUTHORIZATION_SERVER: 1, RESOURCE_SERVER: 2, ATTACKER: 3, CONSOLE: 4}
 LOOPBACK = "127.0.0.1"
+#: The attacker is another site: another host name than the victims' apps (both resolve to
+#: loopback), so a browser never sends it the victims' cookies.
+ATTACKER_HOST = "localhost"
+
+
+def host_of(app: str) -> str:
+    """The host name an app is reached at."""
+    return ATTACKER_HOST if app == ATTACKER else LOOPBACK
 
 
 def app_urls(port_base: int = DEFAULT_PORT_BASE) -> dict[str, str]:
     """Every app's URL for a port base (the one place that spells them)."""
-    return {app: f"http://{LOOPBACK}:{port_base + offset}" for app, offset in PORT_OFFSETS.items()}
+    return {
+        app: f"http://{host_of(app)}:{port_base + offset}" for app, offset in PORT_OFFSETS.items()
+    }
 
 
 #: Where the apps are with the default ports: what an app assumes when built on its own.
@@ -159,6 +169,7 @@ def registry_lines() -> list[str]:
 __all__ = [
     "ALL_SCOPES",
     "ATTACKER",
+    "ATTACKER_HOST",
     "AUTHORIZATION_SERVER",
     "CLIENT",
     "CLIENTS",
@@ -177,6 +188,7 @@ __all__ = [
     "USERS",
     "USER_AGENT",
     "app_urls",
+    "host_of",
     "DemoClient",
     "DemoUser",
     "client_by_id",

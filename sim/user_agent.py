@@ -6,13 +6,14 @@ front-channel, exactly what a real browser would do on the user's behalf.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 import requests
 
-from sim.parties import FLOW_HEADER, PARTY_HEADER, USER_AGENT
+from sim.parties import EXCHANGE_HEADER, FLOW_HEADER, PARTY_HEADER, USER_AGENT
 
 MAX_HOPS = 20
 
@@ -86,7 +87,12 @@ class UserAgent:
         self.session.close()
 
     def request(self, method: str, url: str, **kwargs) -> requests.Response:
-        response = self.session.request(method, url, allow_redirects=False, timeout=15, **kwargs)
+        """One request, with an exchange id of its own: a scenario finds this request's step
+        in the trace by it (for example the step that proves an attack worked)."""
+        headers = {**kwargs.pop("headers", {}), EXCHANGE_HEADER: uuid.uuid4().hex}
+        response = self.session.request(
+            method, url, allow_redirects=False, timeout=15, headers=headers, **kwargs
+        )
         self.hops.append(response)
         return response
 

@@ -24,8 +24,8 @@ def test_one_line_per_scenario_with_its_defences():
     for name, scenario in SCENARIOS.items():
         rows = [line for line in text.splitlines() if line.startswith(f"| `{name}` |")]
         assert len(rows) == 1, name
-        if scenario.defence:
-            assert f"`{scenario.defence}`" in rows[0]
+        for defence in scenario.defences:
+            assert f"`{defence}`" in rows[0]
 
 
 def test_cli_prints_it_and_diagrams_writes_it(tmp_path, monkeypatch):

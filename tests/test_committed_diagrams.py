@@ -23,5 +23,5 @@ def test_every_scenario_has_a_diagram_and_attacks_have_both_ways():
     names = {p.name for p in DIAGRAMS.glob("*.svg")}
     for name, scenario in SCENARIOS.items():
         assert f"{name}.svg" in names
-        if scenario.defence:
+        if scenario.defences:
             assert f"{name}--insecure.svg" in names

@@ -126,10 +126,10 @@ def test_prompts_show_no_live_secret_and_default_ports(sim, questions):
 
 
 def test_attack_questions_name_the_defence_and_where_runs_part(sim, questions):
-    attacks = [n for n, s in SCENARIOS.items() if s.defence]
+    attacks = [n for n, s in SCENARIOS.items() if s.defences]
     for name in attacks:
         q = questions[f"attack-{name}-defence"]
-        assert q.answer == SCENARIOS[name].defence
+        assert q.answer == SCENARIOS[name].defences[0]
         compare = questions[f"compare-{name}"]
         seq = int(compare.answer.split(":")[0].split()[1])
         on = sim.run(name).trace.events

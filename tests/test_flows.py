@@ -192,17 +192,14 @@ def test_refresh_rotation_outcome(results):
     outcome = results["refresh-rotation"].outcome
     assert outcome["refreshes"] == 2
     assert outcome["refresh_token_rotated"] is True
-    assert outcome["old_refresh_token_refused"] is True
-    assert outcome["old_refresh_token_error"] == "invalid_grant"
     assert outcome["tokens_in_browser"] is False
-    assert outcome["tokens_issued"] == ["access_token", "refresh_token"]
 
 
 def test_refresh_rotation_trace(results):
     trace = results["refresh-rotation"].trace
     token_calls = [e for e in trace if path(e) == "/token"]
     grants = [parse_qs(e.request_body)["grant_type"][0] for e in token_calls]
-    assert grants == ["authorization_code", "refresh_token", "refresh_token", "refresh_token"]
+    assert grants == ["authorization_code", "refresh_token", "refresh_token"]
     issued = [json.loads(e.response_body) for e in token_calls[:3]]
     assert {t["expires_in"] for t in issued} == {30}  # the flow's own lifetime
     refresh_tokens = [t["refresh_token"] for t in issued]
@@ -210,9 +207,6 @@ def test_refresh_rotation_trace(results):
     # Each refresh spends the previous refresh token, before expiry, from the client.
     for call, spent in zip(token_calls[1:3], refresh_tokens[:2], strict=True):
         assert call.sender == CLIENT and parse_qs(call.request_body)["refresh_token"] == [spent]
-    replay = token_calls[3]
-    assert parse_qs(replay.request_body)["refresh_token"] == [refresh_tokens[0]]
-    assert replay.status == 400 and json.loads(replay.response_body)["error"] == "invalid_grant"
     # The browser never holds a token: no token value in any exchange it took part in.
     tokens = {v for t in issued for k, v in t.items() if k.endswith("_token")}
     for event in trace:
@@ -335,12 +329,10 @@ def test_implicit_page_says_the_fragment_stays_in_the_browser(simulation, http):
 def test_revocation(results):
     result = results["revocation"]
     outcome = result.outcome
-    assert outcome["api_before_logout"] == 200
     assert outcome["logged_out"] is True
     assert outcome["revocation_status"] == 200
     assert outcome["access_token_after_logout"] == 401
-    assert outcome["access_token_error"] == "invalid_token"
-    assert outcome["refresh_token_after_logout"] == "invalid_grant"
+    assert outcome["refresh_token_after_logout"] == 400
     trace = result.trace
     steps = [(e.sender, e.to, e.method, path(e)) for e in trace]
     logout = steps.index((USER_AGENT, CLIENT, "POST", "/logout"))
@@ -348,6 +340,11 @@ def test_revocation(results):
     refused = next(e for e in trace[logout:] if e.to == RESOURCE_SERVER)
     assert refused.status == 401
     assert 'error="invalid_token"' in refused.response_headers["WWW-Authenticate"]
+    # The client tried its revoked tokens itself (a teaching step): no one else used them.
+    assert all(e.sender in (USER_AGENT, CLIENT, RESOURCE_SERVER) for e in trace)
+    refresh = next(e for e in trace[logout:] if path(e) == "/token")
+    assert refresh.sender == CLIENT
+    assert json.loads(refresh.response_body)["error"] == "invalid_grant"
 
 
 # -- consent --------------------------------------------------------------------------------

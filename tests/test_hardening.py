@@ -60,9 +60,7 @@ def test_callback_with_non_ascii_state_is_refused_not_a_500(sim, state):
 
 def _logged_in_client(sim, flow_name: str, **options):
     """A browser logged in at the client, and the code the client redeemed for it."""
-    flow = sim.new_flow(flow_name)
-    if options:
-        sim.store.set_flow_options(flow, options)
+    flow = sim.new_flow(flow_name, **options)  # per-flow settings travel on their own channel
     ua = sim.user_agent(flow)
     callback = log_in_and_consent(ua, ua.get(sim.client_url + "/login"), stop_at=sim.client_url)
     code = parse_qs(urlsplit(callback.headers["Location"]).query)["code"][0]

@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "sim.security_headers",
         "sim.dpop",
         "sim.demo_reset",
+        "sim.result",
     ),
     # Readers of traces: pictures and the teaching text (notes, step table, saved traces).
     ("sim.diagrams", "sim.teaching"),
@@ -60,12 +61,6 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 #: Known wrong arrows being removed elsewhere, each with who removes it. The test fails when
 #: one of these no longer exists, so the list cannot go stale: delete the line then.
 KNOWN: dict[tuple[str, str], str] = {
-    ("sim.scenarios.base", "sim.runtime.manager"): "teach: ScenarioResult leaves the manager",
-    ("sim.attacker", "sim.user_agent"): "teach: attacker.py's imports",
-    # Type hints only (under TYPE_CHECKING), replaced by the scenarios' stage protocol.
-    ("sim.scenarios.implicit_legacy", "sim.runtime.manager"): "teach: stage protocol",
-    ("sim.scenarios.refresh_rotation", "sim.runtime.manager"): "teach: stage protocol",
-    ("sim.scenarios.revocation", "sim.runtime.manager"): "teach: stage protocol",
     ("sim.teaching.notebook", "sim.scenarios.base"): "drill: notebook helpers above scenarios",
 }
 

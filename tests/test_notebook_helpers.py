@@ -9,7 +9,7 @@ from sim.teaching.notebook import ByHand, steps_text
 
 def test_step_table_spells_markers_out_and_stays_aligned(sim):
     text = steps_text(sim.run("csrf-state").trace.redacted())
-    assert "[secrets] carries secrets" in text and "[defence] state check" in text
+    assert "[secrets] carries secrets" in text and "[defence] state: " in text
     assert "🔑" not in text and "🛡" not in text
     widths = {len(line) for line in text.splitlines() if line.strip()}
     assert len(widths) == 1, widths  # every row as wide as the table

@@ -12,28 +12,35 @@ from sim.cli.common import fail, write_text
 from sim.cli.diagram_options import diagram_options, write_svg
 
 
-def check_scenario(name: str, insecure: bool = False):
+def check_run(name: str, off: tuple[str, ...] = (), insecure: bool = False) -> tuple[str, ...]:
+    """The defences to switch off, or one line and exit 2 for an unknown scenario or a
+    defence the scenario does not list (the line names the ones it does)."""
     try:
-        scenario = sim.get_scenario(name)
-    except sim.UnknownScenario as error:
+        return sim.defences_to_switch_off(name, off, insecure)
+    except (sim.UnknownScenario, sim.UnknownDefence) as error:
         fail(str(error))
-    if insecure and scenario.defence is None:
-        fail(
-            f"scenario {name!r} has no defence to switch off; --insecure and --compare are for "
-            "attack scenarios (see `oauth-sim scenarios`)"
-        )
-    return scenario
+        raise  # unreachable: fail() exits
+
+
+def check_scenario(name: str) -> None:
+    """One line and exit 2 for an unknown scenario name."""
+    check_run(name)
 
 
 @click.command("scenarios")
-def list_scenarios() -> None:
-    """List the scenarios with one-line descriptions."""
+@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
+def list_scenarios(as_json: bool) -> None:
+    """List the scenarios with one-line descriptions and their defences."""
+    entries = sim.catalogue()
+    if as_json:
+        click.echo(json.dumps(entries, indent=2))
+        return
     table = Table(box=None, show_header=True)
     table.add_column("scenario", style="bold")
     table.add_column("what it shows")
-    table.add_column("--insecure turns off", style="yellow")
-    for name, scenario in sim.SCENARIOS.items():
-        table.add_row(name, scenario.description, scenario.defence or "")
+    table.add_column("defences (--off NAME)", style="yellow")
+    for entry in entries:
+        table.add_row(entry["name"], entry["description"], ", ".join(entry["defences"]))
     sim.terminal().print(table)
 
 
@@ -45,28 +52,53 @@ def list_scenarios() -> None:
 @click.option("--mermaid", type=click.Path(dir_okay=False), help="Write a Mermaid diagram.")
 @click.option("--plantuml", type=click.Path(dir_okay=False), help="Write a PlantUML diagram.")
 @click.option("--explain", is_flag=True, help="Add each step's explanation and RFC reference.")
-@click.option("--insecure", is_flag=True, help="Turn the scenario's defence off (attacks).")
-@click.option("--compare", is_flag=True, help="Run with the defence on and off, and compare.")
+@click.option(
+    "--off",
+    "off",
+    multiple=True,
+    metavar="DEFENCE",
+    help="Switch one of the scenario's defences off for this run (repeatable).",
+)
+@click.option("--insecure", is_flag=True, help="Switch all of the scenario's defences off.")
+@click.option(
+    "--compare",
+    is_flag=True,
+    help="Run with every defence on, then with the --off ones off (all, if none), and compare.",
+)
 @click.option("--redact", is_flag=True, help="Hide passwords, secrets, codes and tokens.")
 @click.option(
     "--full", is_flag=True, help="With --json: add headers and bodies, as GET /trace does."
 )
 @diagram_options
 def run(
-    name, as_json, svg, png, mermaid, plantuml, explain, insecure, compare, redact, full, **shape
+    name,
+    as_json,
+    svg,
+    png,
+    mermaid,
+    plantuml,
+    explain,
+    off,
+    insecure,
+    compare,
+    redact,
+    full,
+    **shape,
 ) -> None:
     """Run scenario NAME headless and print its steps."""
-    check_scenario(name, insecure or compare)
     if compare and insecure:
         fail("--compare already runs both ways; drop --insecure")
     if full and not as_json:
         fail("--full adds headers and bodies to --json; add --json")
+    switched = check_run(name, off, insecure or (compare and not off))
+    if compare and not switched:
+        fail(f"scenario {name!r} has no defence to switch off; --compare is for attacks")
     out = sim.terminal()
     with sim.Simulation() as simulation:
         if compare:
-            results = [simulation.run(name, insecure=False), simulation.run(name, insecure=True)]
+            results = [simulation.run(name), simulation.run(name, off=switched)]
         else:
-            results = [simulation.run(name, insecure=insecure)]
+            results = [simulation.run(name, off=switched)]
     traces = [r.trace.redacted() if redact else r.trace for r in results]
     if as_json:
         payload = [
@@ -76,13 +108,18 @@ def run(
         click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
     else:
         for result, trace in zip(results, traces, strict=True):
-            label = f"{name}: defence {'OFF' if result.insecure else 'on'}" if compare else None
+            label = f"{name}: {_label(result.off)}" if compare else None
             out.print(sim.steps(trace, explain=explain, title=label))
             if not compare:
                 out.print(sim.outcome_table(result.outcome))
         if compare:
-            out.print(sim.compare_table(results[0].outcome, results[1].outcome))
+            left, right = (_label(r.off) for r in results)
+            out.print(sim.compare_table(results[0].outcome, results[1].outcome, left, right))
     _export(traces, svg, png, mermaid, plantuml, compare, out if not as_json else None, shape)
+
+
+def _label(off: tuple[str, ...]) -> str:
+    return f"{', '.join(off)} OFF" if off else "all defences on"
 
 
 def _export(traces, svg, png, mermaid, plantuml, compare, out, shape) -> None:

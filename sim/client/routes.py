@@ -1,7 +1,8 @@
 """The client's pages: start a login, receive the callback, show the user's photos.
 
-/login      makes `state` and a PKCE verifier, remembers them, redirects to /authorize
-            (`?openid=1`: OpenID Connect, scope `openid` and a `nonce` kept in the session)
+/login      makes `state` and a PKCE verifier, remembers them for this browser's session
+            only, redirects to /authorize (`?openid=1`: OpenID Connect, scope `openid` and
+            a `nonce`, kept with them)
 /callback   checks state (CSRF) and iss (mix-up), redeems the code on the back channel,
             then redirects to a clean URL so the code does not stay in the address bar
 /           calls the resource server with the access token, refreshing it first when it
@@ -39,6 +40,7 @@ from flask import (
 )
 
 from sim import defences
+from sim.client import logship
 from sim.client.history import console_link
 from sim.client.id_token import IDTokenError, verify_id_token
 from sim.form_csrf import check_csrf, csrf_token, same_token
@@ -102,7 +104,7 @@ def oauth_session(
         leeway=cfg("REFRESH_LEEWAY"),
         update_token=partial(_save_refreshed, current_app._get_current_object(), sid),
     )
-    return trace_session(session_, CLIENT, store())
+    return logship.attach(trace_session(session_, CLIENT, store()), store())
 
 
 def _save_refreshed(app, sid, token, refresh_token=None, access_token=None) -> None:
@@ -125,14 +127,15 @@ def login():
     server = authorization_server(name)
     if server is None:
         return message("Unknown authorization server", "Choose a server this app knows.", 400)
-    verifier = generate_token(48)
+    # With `pkce` switched off for a scenario's flow this client does not use PKCE at all.
+    verifier = None if defences.is_off(defences.PKCE, store()) else generate_token(48)
     scope, extra = server.get("scope") or cfg("SCOPE"), {}
     if request.args.get("openid") == "1" and not name and "openid" not in scope.split():
         scope = "openid " + scope
     if "openid" in scope.split():
         # OpenID Connect: the same code flow, plus scope `openid` and a nonce bound to this
         # browser's session; it comes back inside the ID token (OIDC Core §3.1.2.1).
-        extra["nonce"] = session["oidc_nonce"] = generate_token(32)
+        extra["nonce"] = generate_token(32)
     if "offline_access" in scope.split():
         # OIDC Core §11: a request for offline access (a refresh token) MUST use
         # prompt=consent unless other conditions permit it.
@@ -140,16 +143,23 @@ def login():
     url, state = oauth_session(server=server, scope=scope).create_authorization_url(
         server["authorization_endpoint"], code_verifier=verifier, **extra
     )
+    # State, verifier and nonce belong to this browser's login, kept on the server under a
+    # key only this browser's session holds: the callback uses the verifier of the browser
+    # that delivers the code, never one looked up by the (attacker-supplied) state. That
+    # binding is what lets PKCE stop login CSRF too (RFC 9700 §4.7.1).
+    login_id = secrets.token_urlsafe(24)
     current_app.extensions["pending"].add(
-        state,
+        login_id,
         {
+            "state": state,
             "verifier": verifier,
+            "nonce": extra.get("nonce"),
             "issuer": server["issuer"],
             "server": name,
             "iss_required": server.get("iss_parameter_supported", True),
         },
     )
-    session["oauth_state"] = state
+    session["login"] = login_id
     return redirect(url)
 
 
@@ -157,9 +167,9 @@ def login():
 def callback():
     args = request.args
     state = args.get("state", "")
-    expected = session.pop("oauth_state", None)
-    nonce = session.pop("oidc_nonce", None)
+    pending = current_app.extensions["pending"].pop(session.pop("login", ""))
     if not defences.is_off(defences.STATE, store()):
+        expected = pending["state"] if pending else ""
         if not state or not expected or not same_token(state, expected):
             return message(
                 "Login refused: state does not match",
@@ -169,9 +179,11 @@ def callback():
                 400,
                 "RFC 6749 §10.12, RFC 9700 §4.7",
             )
-    pending = current_app.extensions["pending"].pop(state)
     if pending is None:
-        return message("Login expired", "This login is unknown or expired: start again.", 400)
+        # No state check, and this browser started no login: a client like that still
+        # redeems the code, with no verifier to send (its own server's login assumed).
+        pending = {"verifier": None, "nonce": None, "issuer": cfg("ISSUER"), "server": ""}
+    nonce = pending["nonce"]
     # RFC 9207 §2.4: compare any iss to the issuer the request went to; a server that
     # announces the parameter (ours does) must send it, so a response without it is refused.
     iss_checked = "iss" in args or pending.get("iss_required", True)
@@ -424,7 +436,19 @@ def logout():
         )
         if answer.status_code != 200:
             raise OAuthError(*_error_of(answer))
+        if defences.option("check_revocation", store()):
+            try_revoked_tokens(token)
     return redirect("/")
+
+
+def try_revoked_tokens(token: dict) -> None:
+    """A teaching step, not something a client needs: use the revoked tokens once more, so
+    the trace shows the API and the token endpoint refusing them (revocation scenario)."""
+    try:
+        oauth_session(token).get(cfg("RESOURCE_SERVER_URL") + "/api/profile", timeout=10)
+        oauth_session(token).refresh_token(authorization_server()["token_endpoint"])
+    except (OAuthError, OAuth2Error, requests.RequestException):
+        pass
 
 
 def _error_of(response: requests.Response) -> tuple[str, str]:

@@ -1,9 +1,10 @@
 """Server-side state of the client: logins in progress and the tokens of logged-in users.
 
-Pending logins are keyed by `state` and also remembered in the browser's session: the
-callback must find the same state in both (that binding is the CSRF defence, RFC 6749
-§10.12). With the defence switched off the client trusts any known state, which is exactly
-the login-CSRF bug the csrf-state scenario shows.
+Pending logins are keyed by a random id that only the browser's session holds: state, PKCE
+verifier and the server the login went to belong to the browser that started it. The
+callback compares the returned state with its own browser's (the CSRF defence, RFC 6749
+§10.12) and sends that browser's verifier, so a code injected from someone else's login
+also fails PKCE (RFC 9700 §4.7.1).
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ class PendingLogins:
         self._lock = threading.Lock()
         self._items: dict[str, dict[str, Any]] = {}
 
-    def add(self, state: str, data: dict[str, Any]) -> None:
+    def add(self, key: str, data: dict[str, Any]) -> None:
         with self._lock:
             now = time.time()
             self._items = {k: v for k, v in self._items.items() if v["at"] > now - PENDING_LIFETIME}
-            self._items[state] = {**data, "at": now}
+            self._items[key] = {**data, "at": now}
 
-    def pop(self, state: str) -> dict[str, Any] | None:
+    def pop(self, key: str) -> dict[str, Any] | None:
         with self._lock:
-            return self._items.pop(state, None)
+            return self._items.pop(key, None) if key else None
 
     def clear(self) -> None:
         with self._lock:

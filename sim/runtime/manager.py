@@ -26,26 +26,29 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from sim.defences import FlowSwitches, Switchboard
 from sim.drawing import DrawnTrace
 from sim.parties import (
     ATTACKER,
     AUTHORIZATION_SERVER,
     CLIENT,
     CONSOLE,
-    LOOPBACK,
     PORT_OFFSETS,
     RESOURCE_SERVER,
     USER_AGENT,
+    host_of,
 )
+from sim.result import ScenarioResult
 from sim.runtime.servers import CONSOLE_THREADS, THREADS, PortInUse, ServerThread, bind
+from sim.scenarios import get_scenario
 from sim.teaching.explain import annotate
-from sim.tracing import TraceStore, build_trace
+from sim.tracing import TraceStore, build_trace, trace_session
 from sim.tracing.hooks import release
 from sim.tracing.store import MemoryTraceStore
 from sim.user_agent import UserAgent
@@ -66,23 +69,33 @@ class IssuerError(StartupError):
     """The external issuer cannot be used (no answer, no metadata, an endpoint missing)."""
 
 
-def build_app(party: str, urls: dict[str, str], store: TraceStore | None, options: dict):
-    """App factory dispatch: the one place that knows every party's app. With live
-    tracing (real browsers), each party's app can pause at redirects (console switch).
+def build_app(
+    party: str,
+    urls: dict[str, str],
+    store: TraceStore | None,
+    options: dict,
+    switches: Switchboard | None = None,
+):
+    """App factory dispatch: the one place that knows every party's app. Every app honours
+    the per-flow defence switches; with live tracing (real browsers), each party's app can
+    pause at redirects (console switch).
 
     Each app is imported where it is built, not at the top: in process mode every child
     (`sim.runtime.serve`) loads only its own party's app and its libraries."""
     app = _build_app(party, urls, store, options)
+    if party == CONSOLE:
+        app.config["SWITCHES"] = switches  # it runs scenarios with defences off
     if party != CONSOLE:
         from sim.front_door import install
 
         install(app, party, urls.get(CONSOLE))
+    app.wsgi_app = FlowSwitches(app.wsgi_app, switches)
     if party != CONSOLE and store is not None and getattr(store, "live", False):
         from sim.console.pause import PauseAtRedirects
         from sim.console.settings import switch_new_flows
         from sim.tracing.live import LiveFlows
 
-        app.wsgi_app = LiveFlows(app.wsgi_app, party, store, switch_new_flows(store))
+        app.wsgi_app = LiveFlows(app.wsgi_app, party, store, switch_new_flows(store, switches))
         app.wsgi_app = PauseAtRedirects(app.wsgi_app, store, party)
     return app
 
@@ -173,26 +186,6 @@ def describe_exit(code: int) -> str:
         return f"was killed by signal {-code}"
 
 
-@dataclass
-class ScenarioResult:
-    """What `Simulation.run` returns: the flow's own trace and the scenario's outcome."""
-
-    scenario: str
-    insecure: bool
-    trace: DrawnTrace
-    outcome: dict[str, Any]
-    flow: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "scenario": self.scenario,
-            "insecure": self.insecure,
-            "outcome": self.outcome,
-            "events": self.trace.to_dicts(),
-        }
-
-
 class Simulation:
     """All parties on loopback. Use as a context manager::
 
@@ -243,6 +236,7 @@ class Simulation:
         )
         self.urls: dict[str, str] = {}
         self.store: TraceStore | None = None
+        self.switches: Switchboard | None = None
         self._workdir: Path | None = None
         self._threads: list[ServerThread] = []
         self._processes: dict[str, subprocess.Popen] = {}
@@ -323,10 +317,11 @@ class Simulation:
 
     def _start_threads(self) -> None:
         self.store = MemoryTraceStore(live=self.live) if self.tracing else None
+        self.switches = Switchboard()
         sockets = self._bind_all()
         self.urls = self._urls(sockets)
         for party in self._start_order():
-            app = build_app(party, self.urls, self.store, self.options)
+            app = build_app(party, self.urls, self.store, self.options, self.switches)
             self._apps.append(app)
             threads = CONSOLE_THREADS if party == CONSOLE else THREADS
             server = ServerThread(app, sockets[party], party, threads)
@@ -336,6 +331,8 @@ class Simulation:
     def _start_processes(self) -> None:
         trace_path = str(self._workdir / "trace.sqlite") if self.tracing else None
         self.store = TraceStore(trace_path, live=self.live) if trace_path else None
+        switches_path = str(self._workdir / "switches.sqlite")
+        self.switches = Switchboard(switches_path)
         sockets = self._bind_all()
         self.urls = self._urls(sockets)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -345,6 +342,7 @@ class Simulation:
                 "fd": sock.fileno(),  # the child serves on the socket bound here
                 "urls": self.urls,
                 "trace_path": trace_path,
+                "switches_path": switches_path,
                 "live": self.live,
                 "options": self.options,
             }
@@ -373,7 +371,7 @@ class Simulation:
 
     def _urls(self, sockets: dict[str, socket.socket]) -> dict[str, str]:
         """Every app's URL (and the console's options, which need to know them)."""
-        urls = {p: f"http://{LOOPBACK}:{s.getsockname()[1]}" for p, s in sockets.items()}
+        urls = {p: f"http://{host_of(p)}:{s.getsockname()[1]}" for p, s in sockets.items()}
         self.options["console"] = {"PAUSE": self.pause, "MODE": self.mode}
         return urls
 
@@ -453,6 +451,9 @@ class Simulation:
         if self.store is not None:
             self.store.close()
             self.store = None
+        if self.switches is not None:
+            self.switches.close()
+            self.switches = None
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
@@ -485,11 +486,12 @@ class Simulation:
     def attacker_url(self) -> str:
         return self.urls[ATTACKER]
 
-    def new_flow(self, name: str = "flow", **options: Any) -> str:
-        """A fresh flow id; `options` (e.g. defence_off) apply to this flow only."""
+    def new_flow(self, name: str = "flow", off: Iterable[str] = (), **settings: Any) -> str:
+        """A fresh flow id; the defences in `off` and the `settings` hold for this flow
+        only, until `end_flow` (sim.defences: their own channel, not the trace store)."""
         flow = f"{name}-{uuid.uuid4().hex[:12]}"
-        if options and self.store is not None:
-            self.store.set_flow_options(flow, options)
+        if (off or settings) and self.switches is not None:
+            self.switches.set(flow, off, **settings)
         return flow
 
     def user_agent(self, flow: str, party: str = USER_AGENT) -> UserAgent:
@@ -505,6 +507,15 @@ class Simulation:
             agents = self._agents.pop(flow, [])
         for agent in agents:
             agent.close()
+        if self.switches is not None:
+            self.switches.clear(flow)
+
+    def http(
+        self, flow: str, party: str, session: requests.Session | None = None
+    ) -> requests.Session:
+        """An HTTP client for `party` in this flow (`session`, e.g. Authlib's, or a plain
+        one), traced like the parties' own."""
+        return trace_session(session or requests.Session(), party, self.store, flow)
 
     def trace(self, flow: str, title: str = "") -> DrawnTrace:
         """The flow's events, in order, annotated with notes and RFC references."""
@@ -513,9 +524,7 @@ class Simulation:
         self.store.wait_settled(flow)
         return build_trace(self.store.records(flow), title, annotate, DrawnTrace)
 
-    def run(self, name: str, insecure: bool = False) -> ScenarioResult:
-        # Lazy while sim.scenarios.base still imports ScenarioResult from this module (a
-        # circle the scenarios' stage protocol removes, issue 11); then a top-level import.
-        from sim.scenarios import get_scenario
-
-        return get_scenario(name).run(self, insecure=insecure)
+    def run(self, name: str, off: Iterable[str] = (), insecure: bool = False) -> ScenarioResult:
+        """Run scenario `name` with the defences in `off` switched off for this run only
+        (`insecure=True`: all of the scenario's defences)."""
+        return get_scenario(name).run(self, off=off, insecure=insecure)

@@ -16,6 +16,7 @@ import socket
 import sys
 import threading
 
+from sim.defences import Switchboard
 from sim.runtime.manager import build_app
 from sim.runtime.servers import CONSOLE_THREADS, THREADS, serve_forever
 from sim.tracing import TraceStore
@@ -34,7 +35,8 @@ def main(argv: list[str]) -> int:
     trace_path = config.get("trace_path")
     store = TraceStore(trace_path, live=config.get("live", False)) if trace_path else None
     sock = socket.socket(fileno=config["fd"])  # bound and listening, by the manager
-    app = build_app(party, config["urls"], store, config["options"])
+    switches = Switchboard(config["switches_path"]) if config.get("switches_path") else None
+    app = build_app(party, config["urls"], store, config["options"], switches)
     print(f"serving on {config['urls'][party]}", flush=True)
     try:
         serve_forever(app, sock, party, CONSOLE_THREADS if party == "console" else THREADS)

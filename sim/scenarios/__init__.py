@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from sim.scenarios.base import Scenario, ScenarioError
+from sim.scenarios.base import AttackScenario, Scenario, ScenarioError, UnknownDefence
 
 ORDER = (
     "happy-path",
@@ -32,7 +32,7 @@ ORDER = (
 def _discover() -> dict[str, Scenario]:
     found: dict[str, Scenario] = {}
     for module in pkgutil.iter_modules(__path__):
-        if module.name == "base":
+        if module.name in ("base", "stage", "actors", "attack_common"):
             continue
         loaded = importlib.import_module(f"{__name__}.{module.name}")
         for scenario in getattr(loaded, "SCENARIOS", ()):
@@ -57,4 +57,12 @@ def get_scenario(name: str) -> Scenario:
         raise UnknownScenario(name) from None
 
 
-__all__ = ["SCENARIOS", "Scenario", "ScenarioError", "UnknownScenario", "get_scenario"]
+__all__ = [
+    "SCENARIOS",
+    "AttackScenario",
+    "Scenario",
+    "ScenarioError",
+    "UnknownDefence",
+    "UnknownScenario",
+    "get_scenario",
+]

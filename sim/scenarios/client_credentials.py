@@ -10,7 +10,6 @@ from authlib.integrations.requests_client import OAuth2Session
 
 from sim.parties import CLIENT, USER_AGENT, client_by_id
 from sim.scenarios.base import Scenario
-from sim.tracing import trace_session
 
 SERVICE = client_by_id("demo-service")
 
@@ -20,13 +19,10 @@ class ClientCredentials(Scenario):
     description = "Machine client gets a token for itself (no user, no browser, no refresh)"
     rfc = "RFC 6749 §4.4"
 
-    def play(self, sim, flow: str, insecure: bool) -> dict[str, Any]:
+    def play(self, sim, flow: str, off: frozenset[str]) -> dict[str, Any]:
         # The service runs server-side, so its calls are made as the `client` party.
-        with trace_session(
-            OAuth2Session(SERVICE.client_id, SERVICE.secret, scope=SERVICE.scope),
-            CLIENT,
-            sim.store,
-            flow,
+        with sim.http(
+            flow, CLIENT, OAuth2Session(SERVICE.client_id, SERVICE.secret, scope=SERVICE.scope)
         ) as service:
             token = service.fetch_token(
                 sim.authorization_server_url + "/token", grant_type="client_credentials"

@@ -25,7 +25,7 @@ class ConsentDenied(Scenario):
     description = "Bob denies consent: the client gets access_denied and no token"
     rfc = "RFC 6749 §4.1.2.1"
 
-    def play(self, sim, flow: str, insecure: bool) -> dict[str, Any]:
+    def play(self, sim, flow: str, off: frozenset[str]) -> dict[str, Any]:
         ua = sim.user_agent(flow)
         page = log_in_and_consent(
             ua, ua.get(sim.client_url + "/login"), "bob", "builder", approve=False
@@ -47,7 +47,7 @@ class ScopeDowngrade(Scenario):
     description = "Alice unticks photos:read: the photo API answers 403 insufficient_scope"
     rfc = "RFC 6749 §3.3, RFC 6750 §3.1"
 
-    def play(self, sim, flow: str, insecure: bool) -> dict[str, Any]:
+    def play(self, sim, flow: str, off: frozenset[str]) -> dict[str, Any]:
         ua = sim.user_agent(flow)
         granted = set(WEB.scope.split()) - {"photos:read"}
         home = log_in_and_consent(ua, ua.get(sim.client_url + "/login"), scopes=granted)

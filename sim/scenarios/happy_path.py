@@ -12,7 +12,7 @@ class HappyPath(Scenario):
     name = "happy-path"
     description = "Confidential web client, authorization code + state + PKCE, API call, refresh"
 
-    def play(self, sim, flow: str, insecure: bool) -> dict[str, Any]:
+    def play(self, sim, flow: str, off: frozenset[str]) -> dict[str, Any]:
         ua = sim.user_agent(flow)
         home = log_in_and_consent(ua, ua.get(sim.client_url + "/login"))
         if home.status_code != 200 or "Your photos" not in home.text:

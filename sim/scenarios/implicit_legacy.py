@@ -9,24 +9,20 @@ confidential client asks for response_type=token too, and is refused.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from authlib.common.security import generate_token
 
 from sim.parties import CLIENT, client_by_id
 from sim.scenarios.base import Scenario, ScenarioError, log_in_and_consent
-
-if TYPE_CHECKING:
-    from sim.runtime.manager import Simulation
+from sim.scenarios.stage import Stage
 
 LEGACY = client_by_id("demo-implicit")
 WEB = client_by_id("demo-client")
 
 
-def implicit_request(
-    sim: Simulation, client_id: str, redirect_path: str, scope: str, state: str
-) -> str:
+def implicit_request(sim: Stage, client_id: str, redirect_path: str, scope: str, state: str) -> str:
     """An authorization request with response_type=token (Authlib's client has no helper
     for a flow it rightly treats as legacy, so the URL is built from RFC 6749 §4.2.1)."""
     query = urlencode(
@@ -46,7 +42,7 @@ class ImplicitLegacy(Scenario):
     description = "Deprecated implicit flow: the token arrives in the URL fragment (don't use)"
     rfc = "RFC 6749 §4.2, RFC 9700 §2.1.2"
 
-    def play(self, sim, flow: str, insecure: bool) -> dict[str, Any]:
+    def play(self, sim, flow: str, off: frozenset[str]) -> dict[str, Any]:
         ua = sim.user_agent(flow)
         state = generate_token(20)
         start = ua.get(

@@ -49,6 +49,8 @@ class OpenIDConnect(Scenario):
         if home.status_code != 200 or "Signed in with OpenID Connect" not in home.text:
             raise ScenarioError(f"the client did not sign alice in ({home.status_code})")
         trace = sim.trace(flow)
+        if not trace.events:  # tracing off: the outcome is what the browser saw
+            return {"client": "demo-client", "signed_in": True}
         answer = _token_answer(trace)
         decoded = decode_unverified(answer["id_token"]) or {"header": {}, "claims": {}}
         id_token, header = decoded["claims"], decoded["header"]

@@ -28,7 +28,7 @@ class PublicClientPKCE(Scenario):
     description = "Single-page app (public client, no secret): code + PKCE S256 from the browser"
     rfc = "RFC 7636, RFC 9700 §2.1.1"
 
-    def play(self, sim, flow: str, insecure: bool) -> dict[str, Any]:
+    def play(self, sim, flow: str, off: frozenset[str]) -> dict[str, Any]:
         ua = sim.user_agent(flow)
         origin = sim.client_url
         redirect_uri = sim.client_url + SPA.redirect_path

@@ -70,7 +70,7 @@ def _kind(scenario) -> str:
     kind = getattr(scenario, "kind", None)
     if kind in ("flow", "attack"):
         return kind
-    return "attack" if getattr(scenario, "defence", None) else "flow"
+    return getattr(scenario, "kind", "flow")
 
 
 def _defences(scenario) -> list[str]:

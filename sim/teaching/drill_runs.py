@@ -473,7 +473,7 @@ def defences_of(scenario) -> list[str]:
     listed = getattr(scenario, "defences", None)
     if listed:
         return [getattr(d, "name", d) for d in listed]
-    return [scenario.defence] if scenario.defence else []
+    return []
 
 
 def _is_attack(scenario) -> bool:
@@ -486,9 +486,9 @@ def _story(scenario) -> str:
 
 
 def _all_defences() -> list[str]:
-    from sim import defences  # noqa: PLC0415
+    from sim.scenarios import SCENARIOS  # noqa: PLC0415
 
-    return list(getattr(defences, "ALL", ()))
+    return list(dict.fromkeys(d for s in SCENARIOS.values() for d in s.defences))
 
 
 def _refused_step(run: Run) -> Event | None:
@@ -524,7 +524,7 @@ def which_defence(name: str):
             ),
             choices=shuffled(rng, stopped, _all_defences() + defences_of(scenario)),
             answer=stopped,
-            explanation=f"{scenario.defence_text}{where}",
+            explanation=f"{on.outcome.get('defence', '')}{where}",
             refs=tuple(parse(scenario.rfc)),
         )
 
@@ -554,7 +554,7 @@ def what_changed(name: str):
                 f"Step {index + 1} with the defence on: {_outcome_of(a)}; with it off: "
                 f"{_outcome_of(b)}. attack_succeeded goes from "
                 f"{on.outcome.get('attack_succeeded')} to {off.outcome.get('attack_succeeded')}"
-                f". {on.scenario.defence_text}"
+                f". {on.outcome.get('defence', '')}"
             ),
             refs=tuple(parse(on.scenario.rfc)),
         )

@@ -199,17 +199,38 @@ ATTACK_RULES: list[Rule] = [
         "RFC 6749 §10.12",
     ),
     (
+        _all(_to(A), _from(C), lambda s: s.path == "/log"),
+        "A misconfigured log shipper sends the client's debug log of its token request to a "
+        "collector the attacker can read: the code, the PKCE verifier and the client's own "
+        "credentials (HTTP Basic) leak in one line.",
+        "RFC 6749 §10.5",
+    ),
+    (
+        _all(_from(A), _at(C, "GET", "/callback")),
+        "The attacker injects the stolen code into their own session at the client, with the "
+        "state of their own login: the client redeems it with the verifier of that login.",
+        "RFC 9700 §4.5.1",
+    ),
+    (
+        _all(_from(A), _at(C, "GET", "/"), _status(200)),
+        "The client's page, in the attacker's browser: the attacker's session at the client "
+        "now shows the victim's data.",
+        "RFC 9700 §4.5",
+    ),
+    (
         _all(_to(A), lambda s: s.path == "/authorize"),
         "Mix-up: the client sent the user to the attacker's authorization server, which "
-        "forwards the browser to the honest server's /authorize with the client's own "
-        "client_id, redirect_uri, state and code_challenge. The user sees the honest login.",
+        "forwards the browser to the honest server's /authorize with the client's client_id "
+        "there, its redirect_uri and state, but the code_challenge of the attacker's own "
+        "login at the client. The user sees the honest login page.",
         "RFC 9700 §4.4.1",
     ),
     (
         _all(_to(A), _from(C), lambda s: s.path == "/token"),
         "The client redeems the code where it believes this login went: the attacker's token "
-        "endpoint. The honest server's code, and the PKCE verifier, leak to the attacker.",
-        "RFC 9700 §4.4.1, RFC 9207 §1",
+        "endpoint. The honest server's code leaks to the attacker (and so does the victim's "
+        "verifier, useless to the attacker: the code is bound to the attacker's challenge).",
+        "RFC 9700 §4.4.1",
     ),
     (
         _all(_to(A), lambda s: bool(s.param("refresh_token") or s.param("access_token"))),
@@ -289,7 +310,22 @@ ATTACK_RULES: list[Rule] = [
         _all(_from(A), TOKEN, _grant("authorization_code")),
         "The token endpoint refuses the attacker's code (invalid_grant): the code is bound to "
         "a PKCE code_challenge, and the attacker has no code_verifier for it.",
-        "RFC 7636 §4.6, RFC 9700 §4.8",
+        "RFC 7636 §4.6, RFC 9700 §4.5.3.1",
+    ),
+    (
+        _all(_from(C), TOKEN, _grant("authorization_code"), lambda s: s.body_has("4.8.2")),
+        "PKCE downgrade refused: the client sent a code_verifier, but the authorization "
+        "request this code was issued for carried no code_challenge, so someone removed it. "
+        "The server refuses (invalid_grant).",
+        "RFC 9700 §4.8.2",
+    ),
+    (
+        _all(_from(C), TOKEN, _grant("authorization_code"), _status(400, 499)),
+        "The client redeems the code with the PKCE verifier bound to this browser's session. "
+        "It does not match the code_challenge the code was issued for (the code comes from "
+        "someone else's login), so the server refuses it: invalid_grant. PKCE stops an "
+        "injected code even where the state check is missing.",
+        "RFC 9700 §4.7.1, §4.5.3.1",
     ),
     (
         _all(_from(A), TOKEN, _grant("refresh_token"), _status(200)),

@@ -193,11 +193,14 @@ def outcome_table(outcome: dict, title: str = "outcome") -> Table:
     return table
 
 
-def compare_table(secure: dict, insecure: dict) -> Table:
-    table = Table(title="defence on vs off", box=box.SIMPLE_HEAVY)
+def compare_table(
+    secure: dict, insecure: dict, left: str = "all defences on", right: str = "defences OFF"
+) -> Table:
+    """The two outcomes of one attack side by side; `left`/`right` say what was off."""
+    table = Table(title=f"{left} vs {right}", box=box.SIMPLE_HEAVY)
     table.add_column("", style="bold")
-    table.add_column("defence ON", overflow="fold")
-    table.add_column("defence OFF (--insecure)", overflow="fold")
+    table.add_column(left, overflow="fold")
+    table.add_column(right, overflow="fold")
     for key in dict.fromkeys(list(secure) + list(insecure)):
         left, right = secure.get(key, ""), insecure.get(key, "")
         table.add_row(key, printable(left), printable(right))
