@@ -37,6 +37,18 @@ REFRESH_ROTATION = "refresh-rotation"
 PKCE_DOWNGRADE = "pkce-downgrade"
 ISS = "iss"
 DPOP = "dpop"
+#: Every defence name of the contract (ARCHITECTURE.md, "Defences and attack outcomes"):
+#: what a quiz can offer as choices; each attack lists its own in its guards.
+NAMES = (
+    STATE,
+    PKCE,
+    EXACT_REDIRECT_URI,
+    ONE_TIME_CODE,
+    REFRESH_ROTATION,
+    PKCE_DOWNGRADE,
+    ISS,
+    DPOP,
+)
 
 _settings: ContextVar[Mapping[str, Any] | None] = ContextVar("flow_settings", default=None)
 

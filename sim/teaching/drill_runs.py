@@ -486,9 +486,9 @@ def _story(scenario) -> str:
 
 
 def _all_defences() -> list[str]:
-    from sim.scenarios import SCENARIOS  # noqa: PLC0415
+    from sim import defences  # noqa: PLC0415
 
-    return list(dict.fromkeys(d for s in SCENARIOS.values() for d in s.defences))
+    return list(defences.NAMES)
 
 
 def _refused_step(run: Run) -> Event | None:
