@@ -15,6 +15,7 @@ from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import generate_password_hash
 
+from sim.authorization_server.device_routes import bp as device_bp
 from sim.authorization_server.models import Client, User, db
 from sim.authorization_server.oauth2 import config_oauth
 from sim.authorization_server.routes import bp
@@ -36,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     "RESOURCE_AUDIENCE": DEFAULT_URLS[RESOURCE_SERVER],
     "ACCESS_TOKEN_LIFETIME": 300,
     "CODE_LIFETIME": 60,
+    # The device flow (RFC 8628): seconds a device code lives, and between polls.
+    "DEVICE_CODE_LIFETIME": 600,
+    "DEVICE_INTERVAL": 1,
     # Demo users only: a production work factor (600k rounds) would cost ~0.3 s per login
     # and dominate every flow. Raise it with --password-rounds to feel the difference.
     "PASSWORD_HASH_ROUNDS": 1000,
@@ -66,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         seed(app)
     app.extensions["authorization_server"] = config_oauth(app)
     app.register_blueprint(bp)
+    app.register_blueprint(device_bp)
     register_reset(app)  # the classroom console's "reset demo": every login session ends
     app.after_request(add_security_headers)
     app.register_error_handler(HTTPException, _http_error)

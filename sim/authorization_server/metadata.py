@@ -27,6 +27,7 @@ def document(issuer: str) -> dict[str, Any]:
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/authorize",
         "token_endpoint": f"{issuer}/token",
+        "device_authorization_endpoint": f"{issuer}/device_authorization",  # RFC 8628 §4
         "revocation_endpoint": f"{issuer}/revoke",
         "introspection_endpoint": f"{issuer}/introspect",
         "jwks_uri": f"{issuer}/jwks.json",

@@ -13,6 +13,7 @@ from flask import Flask
 from joserfc.jwk import ECKey
 
 from sim.authorization_server.clients import query_client
+from sim.authorization_server.device import DeviceAuthorization, DeviceGrant
 from sim.authorization_server.dpop_binding import DPoPAwareAccessTokens
 from sim.authorization_server.endpoints import Introspection, Revocation
 from sim.authorization_server.grants import (
@@ -34,9 +35,10 @@ GRANTS = [
     (RefreshTokenGrant, []),
     (ClientCredentialsGrant, []),
     (ImplicitGrant, []),
+    (DeviceGrant, []),
 ]
 #: Endpoints besides /authorize and /token.
-ENDPOINTS = [Revocation, Introspection, UserInfoEndpoint]
+ENDPOINTS = [Revocation, Introspection, UserInfoEndpoint, DeviceAuthorization]
 #: Server-wide extensions.
 EXTENSIONS = [Issuer]
 

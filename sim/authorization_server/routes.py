@@ -110,9 +110,10 @@ def authorize_decision():
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after logging in: back to an authorization request on this server, or
-    home. A control character (CR/LF would split the Location header) means home too."""
-    if target and target.startswith("/authorize?") and target.isprintable():
+    """Where to go after logging in: back to an authorization request (or a device's
+    consent, RFC 8628) on this server, or home. A control character (CR/LF would split the
+    Location header) means home too."""
+    if target and target.startswith(("/authorize?", "/device?")) and target.isprintable():
         return target
     return url_for(".index")
 

@@ -26,6 +26,7 @@ from sim.diagrams.params import (
     short_url,
     url_groups,
 )
+from sim.diagrams.repeats import compress_repeats
 from sim.tracing import Event, Trace
 from sim.tracing.names import ATTACKER
 
@@ -198,4 +199,4 @@ def messages(trace: Trace, compact: bool = False) -> list[Message]:
         open_events.append(event)
     while open_events:
         answer(open_events.pop())
-    return out
+    return compress_repeats(out)  # polling drawn once, "× N"

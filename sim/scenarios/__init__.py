@@ -19,6 +19,7 @@ ORDER = (
     "scope-downgrade",
     "openid-connect",
     "dpop",
+    "device-code",
     "csrf-state",
     "code-interception",
     "redirect-uri-tampering",

@@ -178,5 +178,86 @@ DPOP_RULES: list[tuple[Test, str, str | None]] = [
     ),
 ]
 
+
+def poll_answer(error: str) -> Test:
+    return both(TOKEN, grant(DEVICE_GRANT), answered(f'"{error}"'))
+
+
+DEVICE_RULES: list[tuple[Test, str, str | None]] = [
+    (
+        both(at(AS, "POST", "/device_authorization"), status(200)),
+        "The TV (a public client with no keyboard and no browser) asks for a device code. "
+        "It gets a device_code to poll with, a short user_code and a verification_uri to show "
+        "(or a QR code of verification_uri_complete), how long they live and how often it "
+        "may poll (interval).",
+        "RFC 8628 §3.1, §3.2",
+    ),
+    (
+        at(AS, "POST", "/device_authorization"),
+        "The device authorization request is refused (an unknown client, a client not "
+        "registered for the device flow, or a scope it may not have).",
+        "RFC 8628 §3.2, RFC 6749 §5.2",
+    ),
+    (
+        both(at(AS, "GET", "/device"), status(300, 399)),
+        "On her phone, alice opens the verification URI with the code already in it; the "
+        "authorization server asks her to log in first. The TV never sees her password.",
+        "RFC 8628 §3.3, §3.3.1",
+    ),
+    (
+        both(at(AS, "GET", "/device"), status(200), answered("decision")),
+        "The consent page on the phone names the device and shows the user code again, so "
+        "alice can check it is the one on her TV (a code sent by someone else would connect "
+        "their device to her account).",
+        "RFC 8628 §3.3.1, §5.4",
+    ),
+    (
+        at(AS, "GET", "/device"),
+        "The page where the user types the code shown by the device (a wrong, expired or "
+        "spent code is refused; wrong guesses are limited).",
+        "RFC 8628 §3.3, §5.1",
+    ),
+    (
+        at(AS, "POST", "/device/decision"),
+        "Alice decides on her phone. The decision is recorded once for this user code; the "
+        "TV learns it on its next poll.",
+        "RFC 8628 §3.3",
+    ),
+    (
+        poll_answer("authorization_pending"),
+        "The TV polls the token endpoint with its device_code: authorization_pending, the "
+        "user has not decided yet. It waits interval seconds before each new poll.",
+        "RFC 8628 §3.4, §3.5",
+    ),
+    (
+        poll_answer("slow_down"),
+        "slow_down: the TV polled sooner than the interval allows; it must now wait 5 seconds "
+        "longer, for this and every later poll.",
+        "RFC 8628 §3.5",
+    ),
+    (
+        poll_answer("access_denied"),
+        "access_denied: the user said no on their phone. The TV stops polling; no token.",
+        "RFC 8628 §3.5",
+    ),
+    (
+        poll_answer("expired_token"),
+        "expired_token: the device code lived out its expires_in before anyone approved; the "
+        "TV must start again with a new device authorization request.",
+        "RFC 8628 §3.5",
+    ),
+    (
+        both(TOKEN, grant(DEVICE_GRANT), status(200)),
+        "Approved: the next poll gets the tokens, once (a device code is redeemed a single "
+        "time). The TV can now call the API for alice.",
+        "RFC 8628 §3.5, RFC 6749 §5.1",
+    ),
+    (
+        both(TOKEN, grant(DEVICE_GRANT)),
+        "The poll is refused (invalid_grant): an unknown device code, or one already redeemed.",
+        "RFC 8628 §3.5, RFC 6749 §5.2",
+    ),
+]
+
 #: Every rule of this module, most specific first; `explain.RULES` puts them first.
-BEYOND_RULES: list[tuple[Test, str, str | None]] = [*OIDC_RULES, *DPOP_RULES]
+BEYOND_RULES: list[tuple[Test, str, str | None]] = [*OIDC_RULES, *DPOP_RULES, *DEVICE_RULES]

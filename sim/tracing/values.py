@@ -20,12 +20,14 @@ SECRET_NAMES = (
     "code_verifier",
     "access_token",
     "refresh_token",
+    "id_token",
+    "device_code",
     "token",
     "authorization",
     "csrf_token",
 )
 #: Random but not secret: replaced by stable placeholders in committed diagrams.
-VOLATILE_NAMES = ("state", "code_challenge", "session")
+VOLATILE_NAMES = ("state", "code_challenge", "session", "nonce", "user_code")
 
 INTERESTING = frozenset(SECRET_NAMES + VOLATILE_NAMES + ("client_id", "scope", "iss", "error"))
 
