@@ -520,3 +520,26 @@ def test_oauth_sim_trace_shows_planted_escapes_as_text(sim):
 
     (event,) = public.fetch_trace(sim.client_url, flow).events
     assert "\x1b" not in _line(event, explain=True) and "\\x1b[2J" in _line(event, True)
+
+
+def test_oauth_sim_trace_says_once_that_old_flows_were_dropped():
+    from click.testing import CliRunner
+
+    from sim.cli import main
+    from sim.client import create_app
+    from sim.runtime.servers import ServerThread, bind
+    from sim.tracing.store import MemoryTraceStore
+
+    sock = bind(0, "client")
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    store = MemoryTraceStore(max_flows=2)
+    server = ServerThread(create_app({"BASE_URL": url, "TRACE_STORE": store}), sock, "note")
+    server.start()
+    try:
+        for n in range(4):
+            requests.get(url + "/", headers={"X-Sim-Flow": f"lesson-{n}"}, timeout=10)
+        result = CliRunner().invoke(main, ["trace", "--url", url])
+    finally:
+        server.stop()
+    assert result.exit_code == 0, result.output
+    assert result.output.count("oldest flows were dropped") == 1

@@ -62,7 +62,8 @@ def trace(
     if as_json:
         click.echo(json.dumps({"flow": flow, "events": shown.to_dicts(detail=True)}, indent=2))
     else:
-        sim.terminal().print(sim.steps(shown, explain=explain, title=file_ or url))
+        title = file_ or sim.printable(shown.title or url)  # the store's note, once
+        sim.terminal().print(sim.steps(shown, explain=explain, title=title))
     if svg:
         _write_svg(shown, svg)
 

@@ -61,4 +61,7 @@ def fetch_trace(url: str, flow: str | None = None) -> Trace:
         data = response.json()
     except ValueError:
         raise TraceFileError(f"{url}/trace did not answer JSON") from None
-    return Trace(_events(data, url), url, _annotate_missing)
+    # A bounded store says once, at the top, that its oldest flows were dropped: so does
+    # the title of what is shown.
+    title = f"{url} ({data['note']})" if isinstance(data.get("note"), str) else url
+    return Trace(_events(data, url), title, _annotate_missing)
