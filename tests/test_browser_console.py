@@ -195,3 +195,27 @@ def test_a_defence_switch_makes_the_next_csrf_lure_succeed(browser):
         switch.uncheck()
     assert "Scoop the digger" in lure_lands_on()  # alice's browser now shows bob's photos
     console.close()
+
+
+def test_a_single_page_app_login_is_one_flow_with_its_script_calls(browser):
+    """The SPA's token request and API calls are cross-origin fetches that carry no cookie:
+    they join the login's flow by the code and the token they carry."""
+    sim = browser.simulation
+    page = browser.new_page()
+    page.goto(sim.client_url + "/spa")
+    page.click("#login")
+    page.fill("#username", "alice")
+    page.fill("#password", "wonderland")
+    page.click("button[type=submit]")
+    page.click("button[value=approve]")
+    page.wait_for_selector("#hello:text('Hello, Alice')", timeout=TIMEOUT)
+    events = requests.get(sim.client_url + "/trace", timeout=5).json()["events"]
+    flow = [e["flow"] for e in events if e["url"].endswith("/spa")][-1]
+    mine = [e for e in events if e["flow"] == flow]
+    paths = [
+        (e["from"], e["to"], e["method"], e["url"].split("?")[0].rsplit("/", 1)[-1]) for e in mine
+    ]
+    assert ("user-agent", "authorization-server", "POST", "token") in paths
+    assert ("user-agent", "resource-server", "GET", "photos") in paths
+    assert ("resource-server", "authorization-server", "POST", "introspect") in paths
+    page.close()
