@@ -34,11 +34,7 @@ def switch_new_flows(store: Any, switches: Any = None):
 
     def start(flow: str) -> None:
         off = browser_off(store)
-        if not off:
-            return
-        if switches is not None:
+        if off and switches is not None:  # no switchboard: every defence stays on
             switches.set(flow, off)
-        else:  # the older single-switch channel: the flow options in the trace store
-            store.set_flow_options(flow, {"defence_off": off[0], "off": off})
 
     return start

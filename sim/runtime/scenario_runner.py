@@ -9,24 +9,16 @@ input against `catalogue()` and passes names through.
 
 from __future__ import annotations
 
-import inspect
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from sim.scenarios import SCENARIOS
+from sim.scenarios.actors import Attacker
 from sim.scenarios.base import log_in_and_consent
 
 #: Scenarios whose lure a student can click in a real browser.
 LURES = ("csrf-state", "mix-up")
-
-
-def defences_of(scenario: Any) -> tuple[str, ...]:
-    """The contract names of the defences a scenario can switch off."""
-    names = getattr(scenario, "defences", None)
-    if names is not None and not callable(names):
-        return tuple(names)
-    return (scenario.defence,) if getattr(scenario, "defence", None) else ()
 
 
 class ScenarioRunner:
@@ -49,39 +41,20 @@ class ScenarioRunner:
             {
                 "name": name,
                 "description": scenario.description,
-                "defences": list(defences_of(scenario)),
-                "kind": "attack" if defences_of(scenario) else "flow",
+                "defences": list(tuple(scenario.defences)),
+                "kind": "attack" if tuple(scenario.defences) else "flow",
                 "lure": name in LURES,
             }
             for name, scenario in SCENARIOS.items()
         ]
 
     def all_defences(self) -> list[str]:
-        return sorted({d for s in SCENARIOS.values() for d in defences_of(s)})
+        return sorted({d for s in SCENARIOS.values() for d in s.defences})
 
     def run(self, name: str, off: list[str], switches: Any = None) -> dict[str, Any]:
-        """One run with these defences off (all at once where per-defence switches are not
-        available)."""
-        sim = self.simulation(switches)
-        if "off" in inspect.signature(sim.run).parameters:
-            result = sim.run(name, off=off)
-        else:
-            result = sim.run(name, insecure=bool(off))
+        """One run with the defences in `off` switched off for it only."""
+        result = self.simulation(switches).run(name, off=off)
         return {"flow": result.flow, "outcome": result.outcome}
-
-    def _attacker(self, sim: Any, flow: str):
-        try:
-            from sim.scenarios.actors import Attacker  # noqa: PLC0415
-        except ImportError:  # the attacker's actor before it moved to the scenarios
-            from sim.attacker import Attacker  # noqa: PLC0415
-
-            return Attacker(flow, sim.attacker_url, sim.store)
-        return Attacker(sim, flow)
-
-    def _new_flow(self, sim: Any, name: str, off: list[str]) -> str:
-        if "off" in inspect.signature(sim.new_flow).parameters:
-            return sim.new_flow(name, off=off)
-        return sim.new_flow(name, **({"defence_off": off[0]} if off else {}))
 
     def csrf_lure(self, off: list[str], switches: Any = None) -> dict[str, Any]:
         """The attacker, in their own browser, logs in to the client as bob and stops before
@@ -89,8 +62,8 @@ class ScenarioRunner:
         site. A student's browser that follows it joins this flow by bob's code
         (`sim.tracing.live`), so the flow's switches apply."""
         sim = self.simulation(switches)
-        flow = self._new_flow(sim, "csrf-state-lure", off)
-        attacker = self._attacker(sim, flow)
+        flow = sim.new_flow("csrf-state-lure", off=off)
+        attacker = Attacker(sim, flow)
         callback = sim.client_url + "/callback"
         try:
             start = attacker.browser.get(sim.client_url + "/login")
@@ -108,6 +81,6 @@ class ScenarioRunner:
         the client's own login with the attacker's authorization server (which the client
         also knows). The flow starts when the student clicks it."""
         sim = self.simulation(switches)
-        attacker = self._attacker(sim, "mix-up-lure")
+        attacker = Attacker(sim, "mix-up-lure")
         attacker.close()
         return {"flow": None, "lure": attacker.lure(sim.client_url + "/login?as=attacker")}
