@@ -150,3 +150,21 @@ def test_the_dpop_scenario_binds_every_token_to_the_page_key(sim):
     assert outcome["token_type"] == outcome["refreshed_token_type"] == "DPoP"
     assert outcome["access_token_cnf_jkt"] == outcome["key_thumbprint"]
     assert outcome["api_status"] == {"photos": 200, "profile": 200}
+
+
+def test_token_replay_is_refused_at_the_resource_server_with_dpop(sim):
+    result = sim.run("token-replay")
+    outcome = result.outcome
+    assert outcome["token_stolen"] and outcome["victim_api_status"] == 200
+    assert not outcome["attack_succeeded"] and outcome["evidence"] is None
+    assert outcome["stopped_by"] == "dpop"
+    refused = result.trace.events[outcome["refused_at"] - 1]
+    assert (refused.sender, refused.to, refused.status) == ("attacker", "resource-server", 401)
+    assert outcome["attacker_as_bearer_status"] == outcome["attacker_with_own_key_status"] == 401
+
+
+def test_token_replay_succeeds_with_a_bearer_token(sim):
+    outcome = sim.run("token-replay", off=["dpop"]).outcome
+    assert outcome["token_type"] == "Bearer" and outcome["defences_off"] == ["dpop"]
+    assert outcome["attack_succeeded"] and outcome["attacker_read_photos_of"] == "alice"
+    assert outcome["stopped_by"] is None and outcome["refused_at"] is None

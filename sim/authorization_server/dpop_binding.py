@@ -28,12 +28,13 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from flask import current_app, g, jsonify, request
 
+from sim import defences
 from sim.authorization_server.access_tokens import JWTAccessTokens
 from sim.authorization_server.switches import off
 from sim.dpop import DPoPProofError, ReplayCache, check_proof
 
 #: The contract name of the defence (`oauth-sim run token-replay --off dpop`).
-DEFENCE = "dpop"
+DEFENCE = defences.DPOP
 
 
 def _replay_cache() -> ReplayCache:

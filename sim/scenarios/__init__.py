@@ -27,6 +27,7 @@ ORDER = (
     "refresh-token-reuse",
     "pkce-downgrade",
     "mix-up",
+    "token-replay",
 )
 
 

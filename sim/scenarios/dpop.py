@@ -29,11 +29,13 @@ class DPoPFlow(Scenario):
         if answer.status_code != 200:
             raise ScenarioError(f"the token endpoint refused: {answer.text[:200]}")
         tokens = answer.json()
-        photos = page.call_api("/api/photos", tokens["access_token"])
+        photos = page.call_api("/api/photos", tokens["access_token"], tokens["token_type"])
         refreshed = page.refresh(tokens["refresh_token"])
         if refreshed.status_code != 200:
             raise ScenarioError(f"the refresh was refused: {refreshed.text[:200]}")
-        again = page.call_api("/api/profile", refreshed.json()["access_token"])
+        again = page.call_api(
+            "/api/profile", refreshed.json()["access_token"], refreshed.json()["token_type"]
+        )
         claims = (decode_unverified(tokens["access_token"]) or {"claims": {}})["claims"]
         return {
             "client": "demo-spa",

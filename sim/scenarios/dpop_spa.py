@@ -68,8 +68,15 @@ class DPoPPage:
         data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
         return self.token_request({**data, "client_id": SPA.client_id}, proof)
 
-    def call_api(self, path: str, token: str, method: str = "GET") -> requests.Response:
-        """An API call the DPoP way: `Authorization: DPoP <token>` and a proof with ath."""
+    def call_api(
+        self, path: str, token: str, token_type: str = "DPoP", method: str = "GET"
+    ) -> requests.Response:
+        """An API call the DPoP way: `Authorization: DPoP <token>` and a proof with ath; a
+        token the server did not bind (token_type Bearer) goes as a plain Bearer token
+        (RFC 9449 §5: the client may then carry on as in regular OAuth)."""
         url = self.stage.resource_server_url + path
-        headers = {"Authorization": f"DPoP {token}", "DPoP": self.key.proof(method, url, token)}
+        if token_type.lower() != "dpop":
+            headers = {"Authorization": f"Bearer {token}"}
+        else:
+            headers = {"Authorization": f"DPoP {token}", "DPoP": self.key.proof(method, url, token)}
         return self.ua.request(method, url, headers=self._headers(headers))
