@@ -60,7 +60,10 @@ def launch_chromium(playwright):
 
 @pytest.fixture(scope="session")
 def sim():
-    with Simulation() as simulation:
+    """The one running simulation every test module shares (with the classroom console,
+    which the fuzz tests reach too). Tests only add to its state (new flows, users' new
+    photos) and assert on what they made, never on totals, so their order does not matter."""
+    with Simulation(console=True) as simulation:
         yield simulation
 
 

@@ -7,8 +7,6 @@ system's Chromium at /usr/bin/chromium, e.g. Debian's `chromium` package).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,7 +14,7 @@ import pytest
 
 from sim import Simulation
 from sim.parties import AUTHORIZATION_SERVER, CLIENT, USER_AGENT
-from tests.conftest import launch_chromium, needs_chromium
+from tests.conftest import launch_chromium, needs_chromium, s256
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = needs_chromium
@@ -71,8 +69,7 @@ def test_spa_logs_in_with_pkce_and_keeps_tokens_in_memory(simulation, browser):
     # Web Crypto's challenge (front channel) is SHA256 of the verifier (token request only).
     authorize = next(e for e in events if "code_challenge=" in e.url)
     challenge = parse_qs(urlsplit(authorize.url).query)["code_challenge"][0]
-    digest = hashlib.sha256(form["code_verifier"][0].encode()).digest()
-    assert challenge == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    assert challenge == s256(form["code_verifier"][0])
     carriers = [e for e in events if any(n == "code_verifier" for n, _ in e.values)]
     assert carriers == [token]
     # The client's server served pages only: it never called the token endpoint.

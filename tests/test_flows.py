@@ -3,8 +3,6 @@ credentials, the deprecated implicit flow, revocation, and the user's consent ch
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import re
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -16,6 +14,7 @@ from click.testing import CliRunner
 from sim.cli import main
 from sim.parties import AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER, USER_AGENT
 from sim.scenarios import SCENARIOS
+from tests.conftest import s256
 
 FLOWS = (
     "public-client-pkce",
@@ -53,11 +52,6 @@ def carriers(trace, name: str):
 
 def path(event) -> str:
     return urlsplit(event.url).path
-
-
-def s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 # -- every flow -----------------------------------------------------------------------------
@@ -100,6 +94,20 @@ def test_cli_json(simulation):
 
 
 # -- public client + PKCE -------------------------------------------------------------------
+def test_public_client_tokens_never_travel_in_a_url(results):
+    """What the SPA did with its tokens, from the trace (its outcome's `tokens_held_in` is a
+    sentence the scenario writes whatever happens): each token reaches the browser in the
+    token response body and leaves it only in an Authorization header."""
+    trace = results["public-client-pkce"].trace
+    tokens = {v for e in trace for n, v in e.values if n in ("access_token", "refresh_token")}
+    assert tokens
+    for event in trace:
+        where = event.url + (event.location or "")
+        assert not any(token in where for token in tokens), event.seq
+    api = [e for e in trace if e.to == RESOURCE_SERVER and e.sender == USER_AGENT]
+    assert api and all(e.params.authorization.scheme == "Bearer" for e in api)
+
+
 def test_public_client_pkce_outcome(results):
     outcome = results["public-client-pkce"].outcome
     assert outcome["client"] == "demo-spa"
@@ -108,7 +116,6 @@ def test_public_client_pkce_outcome(results):
     assert outcome["challenge_is_sha256_of_verifier"] is True
     assert outcome["cors_allowed_for_spa_origin"] is True
     assert outcome["tokens_issued"] == ["access_token", "refresh_token"]
-    assert "localStorage" in outcome["tokens_held_in"]
     assert outcome["api_status"] == {"profile": 200, "photos": 200}
     assert outcome["logged_in_as"] == "alice"
 

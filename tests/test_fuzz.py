@@ -20,7 +20,6 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim import Simulation
 from sim.parties import FLOW_HEADER
 from sim.scenarios.base import csrf, log_in_and_consent
 
@@ -153,12 +152,6 @@ bodies = st.one_of(pairs.map(encode).map(str.encode), st.binary(max_size=300))
 
 #: Requests sent per app by this module (each one checked for "no 5xx").
 SENT: collections.Counter[str] = collections.Counter()
-
-
-@pytest.fixture(scope="module")
-def sim():
-    with Simulation(console=True) as simulation:
-        yield simulation
 
 
 @pytest.fixture(scope="module")

@@ -11,16 +11,9 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 import requests
 
-from sim import Simulation
 from sim.scenarios.attack_common import pkce_pair
 
 XSS = "<script>alert('x')</script>"
-
-
-@pytest.fixture(scope="module")
-def sim():
-    with Simulation() as simulation:
-        yield simulation
 
 
 @pytest.fixture(scope="module")

@@ -157,3 +157,13 @@ def test_redaction_hides_basic_credentials_and_cookies(sim):
             if value:
                 first = value.split(";")[0]
                 assert first.endswith("=<cookie>"), value
+
+
+def test_sqlite_store_wait_settled_wakes_on_a_record(tmp_path):
+    store = TraceStore(str(tmp_path / "trace.sqlite"))
+    store.begin("x", "f", 1)
+    timer = threading.Timer(0.05, store.record, args=("x", "f", 1, {"done": True}))
+    timer.start()
+    store.wait_settled("f", timeout=5)
+    assert store.records("f")[0]["done"] is True
+    store.close()

@@ -62,6 +62,8 @@ class TraceStore:
         self.max_flows = max_flows
         self._known_flows: set[str] = set()
         self._lock = threading.Lock()
+        #: Notified on every record written by this process (see `wait_settled`).
+        self._recorded = threading.Condition()
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         if path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
@@ -128,10 +130,20 @@ class TraceStore:
         return row[0]
 
     def wait_settled(self, flow: str, timeout: float = 5.0) -> None:
-        """Wait until every begun exchange of `flow` is recorded."""
+        """Wait until every begun exchange of `flow` is recorded.
+
+        A record written by this process wakes the wait at once (a Condition). The other
+        processes of `oauth-sim up` write to the same file and cannot notify it, so the wait
+        also looks again after a pause that doubles from 1 ms to 50 ms."""
         deadline = time.monotonic() + timeout
-        while self.pending(flow) and time.monotonic() < deadline:
-            time.sleep(0.001)
+        pause = 0.001
+        while self.pending(flow):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            with self._recorded:
+                self._recorded.wait(min(pause, remaining))
+            pause = min(pause * 2, 0.05)
 
     def record(self, exchange: str, flow: str, start_ns: int, data: dict[str, Any]) -> None:
         """The receiver's full record of an exchange."""
@@ -146,6 +158,8 @@ class TraceStore:
                 self._conn.execute(
                     "INSERT INTO log (exchange, flow) VALUES (?, ?)", (exchange, flow)
                 )
+        with self._recorded:
+            self._recorded.notify_all()
 
     def record_sender(self, exchange: str, duration_ms: float) -> None:
         """The sender's timing of the same exchange (round trip as the sender saw it)."""
