@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask
 
+from sim.client.bff import bp as bff_bp
 from sim.client.discovery import DISCOVERED_ENDPOINTS
 from sim.client.history import History
 from sim.client.routes import bp
@@ -61,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["history"] = History()
     app.register_blueprint(bp)
     app.register_blueprint(spa_bp)
+    app.register_blueprint(bff_bp)
     register_reset(app, lambda: _forget_logins(app))
     app.after_request(add_security_headers)
     app.wsgi_app = TracingMiddleware(app.wsgi_app, CLIENT, app.config["TRACE_STORE"])

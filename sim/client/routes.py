@@ -123,6 +123,13 @@ def message(title: str, text: str, status: int, rfc: str | None = None):
 
 @bp.get("/login")
 def login():
+    return start_login()
+
+
+def start_login(return_to: str = "/"):
+    """Start a code flow for this browser (state, PKCE, and a nonce for OpenID Connect);
+    the callback ends at `return_to`, a path of this app (the backend-for-frontend's page
+    logs in through here too)."""
     name = request.args.get("as", "")
     server = authorization_server(name)
     if server is None:
@@ -157,6 +164,7 @@ def login():
             "issuer": server["issuer"],
             "server": name,
             "iss_required": server.get("iss_parameter_supported", True),
+            "return_to": return_to,
         },
     )
     session["login"] = login_id
@@ -218,7 +226,7 @@ def callback():
     current_app.extensions["history"].login(sid, current_flow.get(), code, dict(token))
     session["sid"] = sid
     # Redirect to a clean URL: the code must not linger in history or Referer headers.
-    return redirect("/")
+    return redirect(pending.get("return_to", "/"))
 
 
 def check_id_token(token: dict, server: dict[str, str], nonce: str | None):

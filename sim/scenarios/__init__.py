@@ -20,6 +20,7 @@ ORDER = (
     "openid-connect",
     "dpop",
     "device-code",
+    "bff",
     "csrf-state",
     "code-interception",
     "redirect-uri-tampering",
