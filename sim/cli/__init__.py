@@ -33,6 +33,8 @@ def main() -> None:
       oauth-sim run happy-path --explain     one login, step by step, with RFC references
       oauth-sim up                            the parties, for your own browser
       oauth-sim scenarios                     every flow and attack you can run
+      oauth-sim explain                       the two-minute answer to "explain OAuth"
+      oauth-sim drill                         interview questions from real runs
     """
 
 
