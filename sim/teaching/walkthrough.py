@@ -14,8 +14,16 @@ import textwrap
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sim.parties import ATTACKER, AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER, USER_AGENT
+from sim.parties import (
+    ATTACKER,
+    AUTHORIZATION_SERVER,
+    CLIENT,
+    CLIENTS,
+    RESOURCE_SERVER,
+    USER_AGENT,
+)
 from sim.tracing import Event, Trace
+from sim.tracing.params import first
 
 #: Past this many words a step-by-step story stops and points at `run --explain`.
 WORD_BUDGET = 1000
@@ -71,14 +79,27 @@ class _Run:
         return [e for e in self.events if test(e)]
 
 
+def _client_name(trace: Trace) -> str:
+    """The registered client this run is about ("Photo Printer (confidential web app),
+    client_id demo-client"), read from the first client_id the trace carries."""
+    for event in trace.events:
+        client_id = event.params.get("client_id")
+        if not client_id and event.params.authorization is not None:
+            client_id = first(event.params.authorization.pairs, "client_id")
+        if client_id:
+            known = next((c for c in CLIENTS if c.client_id == client_id), None)
+            return f"{known.name}, client_id {client_id}" if known else f"client {client_id}"
+    return "a web app"
+
+
 def parties_section(trace: Trace) -> Section:
     run = _Run(trace)
     hosts = {}
     for event in trace.events:
         hosts.setdefault(event.to, _origin(event.url))
 
-    def at(party: str) -> str:
-        return f" at {hosts[party]}" if party in hosts else ""
+    def at(party: str, comma: str = "") -> str:
+        return f"{comma} at {hosts[party]}" if party in hosts else ""
 
     browser_steps = run.all(lambda e: USER_AGENT in (e.sender, e.to))
     if not browser_steps and not run.first(lambda e: ATTACKER in (e.sender, e.to)):
@@ -97,8 +118,8 @@ def parties_section(trace: Trace) -> Section:
     text = [
         "There are four parties. The resource owner is Alice, a person with a browser: the "
         "user agent, here a scripted one that follows every redirect hop by hop. The client "
-        f"is a web app{at(CLIENT)} that wants to use Alice's photos without ever learning "
-        f"her password. The authorization server{at(AUTHORIZATION_SERVER)} is the only "
+        f"is {_client_name(trace)}{at(CLIENT, ',')}; it wants to use Alice's photos without ever "
+        f"learning her password. The authorization server{at(AUTHORIZATION_SERVER)} is the only "
         "party that sees her password; it asks for her consent and issues codes and tokens. "
         f"The resource server{at(RESOURCE_SERVER)} is the photo API, and it accepts access "
         "tokens." + ("" if RESOURCE_SERVER in hosts else " (This run never reaches it.)")
