@@ -20,6 +20,7 @@ from sim.scenarios import SCENARIOS
 #: The contract (ARCHITECTURE.md, "Defences and attack outcomes"), in the order met.
 DEFENCES = {
     "csrf-state": ["state", "pkce"],
+    "code-injection": ["pkce"],
     "code-interception": ["pkce"],
     "redirect-uri-tampering": ["exact-redirect-uri"],
     "code-replay": ["one-time-code"],
@@ -387,3 +388,51 @@ def test_process_mode_runs_the_attacker_too():
         result = simulation.run("mix-up", insecure=True)
     assert result.outcome["attack_succeeded"] is True
     assert one(result, sender=CLIENT, to=ATTACKER, path="/token").status == 400
+
+
+def test_the_browsers_script_calls_are_browser_calls_never_back_channel(sim):
+    """Lesson 6: the SPA's fetch to /token (and its preflights, its API calls) is the
+    browser's JavaScript with CORS, not a server-to-server call."""
+    trace = sim.run("public-client-pkce").trace
+    token = one(sim.run("public-client-pkce"), sender=USER_AGENT, path="/token")
+    assert token.kind == "browser-call"
+    api = [e for e in trace.events if e.sender == USER_AGENT and e.to == RESOURCE_SERVER]
+    assert api and all(e.kind == "browser-call" for e in api)
+    for result in (trace, sim.run("refresh-token-reuse").trace):
+        back = [e for e in result.events if e.kind == "back-channel"]
+        assert back and all(e.sender != USER_AGENT for e in back)
+    login = one(sim.run("happy-path"), sender=USER_AGENT, path="/login")
+    assert login.kind == "redirect"
+
+
+def test_code_injection_is_rfc_9700_4_5(results):
+    """Lesson 2: a stolen code injected into the attacker's own session at the confidential
+    client; the client secret does not stop it, PKCE does."""
+    on, off = results[("code-injection", 0)], results[("code-injection", 1)]
+    for result in (on, off):
+        leak = one(result, sender=USER_AGENT, to=ATTACKER, path="/steal")
+        injected = one(result, sender=ATTACKER, to=CLIENT, path="/callback")
+        assert params(injected.url)["code"] == params(leak.url)["code"]
+        # The victim's browser never delivered the code: only the attacker's session did.
+        assert not events(result, sender=USER_AGENT, to=CLIENT, path="/callback")
+        assert "leak" in at(result, leak.seq).note or "extension" in leak.note
+    token = at(on, on.outcome["refused_at"])
+    assert (token.sender, token.to) == (CLIENT, AUTHORIZATION_SERVER)
+    assert "Authorization" in token.request_headers  # the client authenticated: no help
+    assert json.loads(token.response_body)["error"] == "invalid_grant"
+    proof = at(off, off.outcome["evidence"])
+    assert (proof.sender, proof.to) == (ATTACKER, CLIENT) and "Tea party" in proof.response_body
+
+
+def test_back_button_says_the_login_already_finished(sim):
+    """Lesson 10: approving again after the Back button replays a spent state; the page says
+    the login is over, not that an attacker is at work."""
+    ua = sim.user_agent(sim.new_flow("back-button"))
+    start = ua.get(sim.client_url + "/login")
+    consent = ua.follow(start)
+    consent = ua.submit(consent, {"username": "alice", "password": "wonderland"})
+    home = ua.submit(consent, button="approve")
+    assert "Tea party" in home.text
+    again = ua.submit(consent, button="approve")  # the consent page, from history
+    assert again.status_code == 400 and "already finished" in again.text
+    assert "attacker" not in again.text

@@ -128,7 +128,8 @@ def test_public_client_verifier_only_on_token_request(results):
         "POST",
         "/token",
     )
-    assert token_request.kind == "back-channel" and token_request.status == 200
+    # The page's script sends it (fetch, with CORS): a browser call, never "back-channel".
+    assert token_request.kind == "browser-call" and token_request.status == 200
     assert "Authorization" not in token_request.request_headers
     assert "no-store" in token_request.response_headers["Cache-Control"]
     challenged = carriers(trace, "code_challenge")

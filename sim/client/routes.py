@@ -179,6 +179,15 @@ def callback():
     if not defences.is_off(defences.STATE, store()):
         expected = pending["state"] if pending else ""
         if not state or not expected or not same_token(state, expected):
+            if state and same_token(state, session.get("finished_state", "")):
+                return message(
+                    "This login already finished",
+                    "This answer belongs to a login that is over (the Back button and a "
+                    "second approval give the same state again). Nothing was redeemed; log "
+                    "in again if you need to.",
+                    400,
+                    "RFC 6749 §10.12",
+                )
             return message(
                 "Login refused: state does not match",
                 "This browser did not start this login, so the client refuses the code. "
@@ -225,6 +234,7 @@ def callback():
     current_app.extensions["tokens"].put(sid, dict(token))
     current_app.extensions["history"].login(sid, current_flow.get(), code, dict(token))
     session["sid"] = sid
+    session["finished_state"] = state  # to tell the Back button from a forged response
     # Redirect to a clean URL: the code must not linger in history or Referer headers.
     return redirect(pending.get("return_to", "/"))
 

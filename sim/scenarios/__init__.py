@@ -22,6 +22,7 @@ ORDER = (
     "device-code",
     "bff",
     "csrf-state",
+    "code-injection",
     "code-interception",
     "redirect-uri-tampering",
     "code-replay",

@@ -16,7 +16,7 @@ import secrets
 from urllib.parse import urlsplit, urlunsplit
 
 from sim import defences
-from sim.parties import ATTACKER, AUTHORIZATION_SERVER
+from sim.parties import ATTACKER, AUTHORIZATION_SERVER, USER_AGENT
 from sim.scenarios.attack_common import (
     SPA,
     answer_param,
@@ -32,6 +32,7 @@ from sim.scenarios.base import (
     Attempt,
     Guard,
     ScenarioError,
+    StepNote,
     log_in_and_consent,
     step,
 )
@@ -57,6 +58,17 @@ class CodeInterception(AttackScenario):
             "no code_challenge was sent, so the server cannot tell the app that asked for "
             "the code from the one redeeming it",
             "RFC 7636 §4.6, RFC 9700 §4.5.3.1",
+        ),
+    )
+
+    notes = (
+        StepNote(
+            step(USER_AGENT, ATTACKER, "GET", "/spa/callback"),
+            "The authorization response goes to a malicious app that registered the same "
+            "redirect URI on the device (RFC 8252 §8.1: the operating system hands the "
+            "redirect to the wrong app). Simulated here by delivering the response to the "
+            "attacker's server: the attacker now holds the code, not the verifier.",
+            "RFC 7636 §1, RFC 8252 §8.1",
         ),
     )
 

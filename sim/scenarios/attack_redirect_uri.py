@@ -20,7 +20,7 @@ import secrets
 from urllib.parse import quote, urlsplit
 
 from sim import defences
-from sim.parties import AUTHORIZATION_SERVER, USER_AGENT
+from sim.parties import ATTACKER, AUTHORIZATION_SERVER, USER_AGENT
 from sim.scenarios.attack_common import (
     SPA,
     error_of,
@@ -30,7 +30,14 @@ from sim.scenarios.attack_common import (
     spa_authorization_url,
     spa_redirect_uri,
 )
-from sim.scenarios.base import AttackScenario, Attempt, Guard, log_in_and_consent, step
+from sim.scenarios.base import (
+    AttackScenario,
+    Attempt,
+    Guard,
+    StepNote,
+    log_in_and_consent,
+    step,
+)
 
 
 def crafted_redirect_uris(stage) -> dict[str, str]:
@@ -63,6 +70,15 @@ class RedirectUriTampering(AttackScenario):
             "not exactly a registered redirect_uri: an error page, never a redirect",
             "prefix matching accepts a redirect_uri whose host is the attacker's",
             "RFC 9700 §4.1.3, RFC 6749 §4.1.2.1",
+        ),
+    )
+
+    notes = (
+        StepNote(
+            step(USER_AGENT, ATTACKER, "GET", "/steal"),
+            "The browser follows the redirect where the accepted redirect_uri points: the "
+            "authorization response, code included, lands on the attacker's server.",
+            "RFC 9700 §4.1.1",
         ),
     )
 

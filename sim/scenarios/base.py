@@ -133,6 +133,16 @@ class Guard:
     rfc: str
 
 
+@dataclass(frozen=True)
+class StepNote:
+    """A step this attack tells its own way (the generic note would be too vague): every
+    event `at` matches gets `note` and `rfc` instead of the teaching layer's."""
+
+    at: Callable[[Event], bool]
+    note: str
+    rfc: str
+
+
 @dataclass
 class Attempt:
     """What an attack observed: `details` for the outcome, and `proof`, the 2xx answer that
@@ -156,6 +166,8 @@ class AttackScenario(Scenario):
 
     kind = "attack"
     guards: tuple[Guard, ...] = ()
+    #: Steps this attack explains itself (its leak, its injection), in the step table.
+    notes: tuple[StepNote, ...] = ()
 
     @property
     def defences(self) -> tuple[str, ...]:
@@ -196,6 +208,10 @@ class AttackScenario(Scenario):
             if proof and event.exchange == proof and 200 <= event.status < 300:
                 evidence = event.seq
                 marks.setdefault(i, []).append(f"OFF: evidence, {played.proves}")
+        for i, event in enumerate(events):
+            own = next((n for n in self.notes if n.at(event)), None)
+            if own is not None:
+                events[i] = replace(event, note=own.note, rfc=own.rfc)
         for i, texts in marks.items():
             events[i] = replace(events[i], defence="; ".join(texts))
         marked = trace.with_events(events)  # the same type: a drawn trace stays drawn

@@ -111,6 +111,21 @@ FLOW_RULES: list[Rule] = [
         "RFC 6749 §4.2.2, RFC 9700 §2.1.2",
     ),
     (
+        _all(
+            _at(AS, "GET", "/authorize"),
+            lambda s: s.param("response_type") == "token",
+            lambda s: bool(s.location_param("error")),
+        ),
+        "The implicit request is refused by redirect: the error goes back in the fragment, "
+        "with state, as the implicit grant's errors do.",
+        "RFC 6749 §4.2.2.1",
+    ),
+    (
+        _all(_at(AS, "GET", "/authorize"), lambda s: s.param("response_type") == "token"),
+        "The consent page of an implicit request: the user decides, as in any grant.",
+        "RFC 6749 §4.2.1",
+    ),
+    (
         _all(_at(C, "GET", "/callback"), lambda s: s.param("error") == "access_denied"),
         "The client gets error=access_denied instead of a code: there is nothing to redeem and "
         "no token. It checks state like any response, then shows a friendly page.",
@@ -136,19 +151,21 @@ FLOW_RULES: list[Rule] = [
     ),
     (
         _all(TOKEN, _grant("authorization_code"), _from(USER_AGENT), _status(200)),
-        "The SPA redeems the code from the browser: client_id and code_verifier, no secret (a "
-        "public client has none). The server checks SHA256(verifier) against the challenge; "
-        "the verifier travels only here. It answers CORS for the SPA's registered origin "
-        "only, with Cache-Control: no-store.",
+        "The SPA's script redeems the code from the browser (fetch, with CORS): client_id "
+        "and code_verifier, no secret (a public client has none). PKCE is not client "
+        "authentication, since anyone can send client_id=demo-spa: it proves that whoever "
+        "redeems the code is who asked for it. The server checks SHA256(verifier) against the "
+        "challenge and answers with Cache-Control: no-store.",
         "RFC 7636 §4.5-4.6, RFC 6749 §2.1, §4.1.3",
     ),
     (
         _all(lambda s: s.event.to == RS, _from(USER_AGENT), _status(200)),
-        "The page's script calls the API itself, the token in the Authorization header. A "
-        "token in a page is exposed to every script on it: keep it in memory only, never in "
-        "localStorage, where injected script (XSS) can read it and keep it after the tab "
-        "closes.",
-        "RFC 6750 §2.1; OAuth 2.0 for Browser-Based Applications (IETF draft)",
+        "The page's script calls the API itself (fetch, with CORS), the token in the "
+        "Authorization header. A token in a page is within reach of every script on it: "
+        "keeping it in memory rather than localStorage makes it harder to find, not safe. An "
+        "injected script can steal it once, keep stealing new ones, get fresh tokens itself, "
+        "or simply use the page to call the API.",
+        "RFC 6750 §2.1, RFC 10017 §5.1",
     ),
     (
         _all(lambda s: s.event.to == RS, lambda s: s.body_has("machine client")),
@@ -196,7 +213,7 @@ ATTACK_RULES: list[Rule] = [
         _all(_to(A), lambda s: s.path == "/go"),
         "The victim opens a page of the attacker's (a link in an email, an ad, a hidden "
         "frame); it sends the browser on, with a redirect, to an address the attacker chose.",
-        "RFC 6749 §10.12",
+        "RFC 9700 §3",
     ),
     (
         _all(_to(A), _from(C), lambda s: s.path == "/log"),
@@ -234,16 +251,15 @@ ATTACK_RULES: list[Rule] = [
     ),
     (
         _all(_to(A), lambda s: bool(s.param("refresh_token") or s.param("access_token"))),
-        "A script injected into the app's page (XSS) sends the app's token to the attacker: "
-        "tokens held by a page are exposed to every script on it.",
-        "RFC 9700 §4.14, §4.13",
+        "A script injected into the app's page (XSS) sends the app's token to the attacker's "
+        "drop box: tokens held by a page are within reach of every script on it.",
+        "RFC 9700 §4.14, RFC 10017 §5.1",
     ),
     (
         _all(_to(A), lambda s: bool(s.param("code"))),
-        "The authorization response lands on the attacker's server (a tampered redirect_uri, "
-        "or a malicious app that claimed the app's redirect URI on this device): the attacker "
-        "now holds the code.",
-        "RFC 9700 §4.1, RFC 7636 §1",
+        "The authorization response reaches the attacker's server: the attacker now holds "
+        "the code.",
+        "RFC 9700 §3",
     ),
     (
         _all(_to(A), lambda s: bool(s.param("error"))),
@@ -344,7 +360,7 @@ ATTACK_RULES: list[Rule] = [
         _all(_from(A), _to(RS), _status(200, 201)),
         "The attacker calls the API with a token issued for the victim. The resource server "
         "cannot tell who holds a bearer token: it serves the victim's data.",
-        "RFC 6750 §5.2",
+        "RFC 6750 §1.2",
     ),
     (
         _all(_at(C, "GET", "/login"), lambda s: bool(s.param("as"))),
@@ -515,8 +531,10 @@ RULES: list[Rule] = [
     ),
     (
         _at(AS, "POST", "/revoke"),
-        "Logout: the client revokes its refresh token, and the server revokes the whole grant.",
-        "RFC 7009 §2",
+        "Logout: the client revokes its refresh token, and the server revokes the whole grant. "
+        "The user's session at the authorization server itself goes on: logging out of an "
+        "app is not logging out everywhere.",
+        "RFC 7009 §2.1",
     ),
     (
         _all(lambda s: s.event.to == RS, _status(200, 201)),
@@ -550,7 +568,7 @@ RULES: list[Rule] = [
         _all(_at(C, "GET", "/"), _status(200)),
         "The client's page, built on its server with the user's data from the resource "
         "server: the browser never holds a token.",
-        "RFC 6749 §1.2",
+        "RFC 6749 §1.3.1",
     ),
 ]
 

@@ -21,6 +21,7 @@ KIND_STYLE = {
     "redirect": "cyan",
     "page": "white",
     "form-post": "yellow",
+    "browser-call": "bright_cyan",
     "back-channel": "green",
     "api-call": "magenta",
 }
@@ -78,7 +79,14 @@ def _jwt_lines(event: Event, seen: set[str]) -> list[str]:
         shown = ", ".join(
             f"{k}={claims[k]}" for k in ("sub", "client_id", "scope", "aud", "exp") if k in claims
         )
-        lines.append(printable(f"{name} is a JWT (anyone can read it): {shown}"))
+        # The simulator decodes it for the viewer; the client itself must treat an access
+        # token as opaque (RFC 9068 §6), only its audience (the resource server) reads it.
+        lines.append(
+            printable(
+                f"{name} is a JWT, decoded here by the simulator (the client treats it as "
+                f"opaque, RFC 9068 §6): {shown}"
+            )
+        )
     return lines
 
 

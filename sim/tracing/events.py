@@ -25,7 +25,7 @@ from sim.tracing.jwt import decode_unverified
 from sim.tracing.params import Params
 from sim.tracing.values import SECRET_NAMES
 
-KINDS = ("redirect", "page", "form-post", "back-channel", "api-call")
+KINDS = ("redirect", "page", "form-post", "browser-call", "back-channel", "api-call")
 
 
 @dataclass(frozen=True)

@@ -173,7 +173,7 @@ class TracingMiddleware:
             "url": url,
             "status": status,
             "location": location,
-            "kind": classify(sender, self.party, method, path, status),
+            "kind": classify(sender, self.party, method, path, status, request_headers),
             "request_headers": request_headers,
             "request_body": request_body,
             "response_headers": response_headers,
