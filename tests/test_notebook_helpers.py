@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from sim.teaching.notebook import ByHand, steps_text
+from sim.notebook import ByHand, steps_text
 
 
 def test_step_table_spells_markers_out_and_stays_aligned(sim):

@@ -196,7 +196,7 @@ class LiveFlows:
         path = environ.get("PATH_INFO", "")
         if environ.get(FLOW_KEY) or path.startswith(PLUMBING):
             return self.app(environ, start_response)
-        resolution = resolve(environ, self.party, self.store, _body(environ))
+        resolution = resolve(environ, self.party, self.store, buffer_body(environ))
         if resolution.flow != DEFAULT_FLOW:
             environ[FLOW_KEY] = resolution.flow
         if resolution.via == "start" and self.on_start is not None:
@@ -212,8 +212,8 @@ class LiveFlows:
         return self.app(environ, with_cookie)
 
 
-def _body(environ: dict[str, Any]) -> bytes:
-    """The request body, read once and put back for the app."""
+def buffer_body(environ: dict[str, Any]) -> bytes:
+    """The request body, read once and put back for the app (and the layers inside it)."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:

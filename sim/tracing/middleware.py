@@ -13,7 +13,6 @@ remembers the codes and tokens each flow issued so later requests can be matched
 
 from __future__ import annotations
 
-import io
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -106,7 +105,7 @@ class TracingMiddleware:
             return app(environ, start_response)
         start_ns = time.time_ns()
         started = time.perf_counter()
-        body = b"" if app is refuse_too_large else self._buffer_body(environ)
+        body = b"" if app is refuse_too_large else live.buffer_body(environ)
         flow = environ.get(FLOW_KEY) or live.DEFAULT_FLOW
         exchange = environ.get(EXCHANGE_KEY) or uuid.uuid4().hex
         environ[EXCHANGE_KEY] = exchange
@@ -133,18 +132,6 @@ class TracingMiddleware:
                 self._record_minimal(environ, captured, flow, start_ns, error)
 
         return _ClosingIterable(result, finish)
-
-    @staticmethod
-    def _buffer_body(environ: dict[str, Any]) -> bytes:
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length <= 0:
-            return b""
-        body = environ["wsgi.input"].read(length)
-        environ["wsgi.input"] = io.BytesIO(body)
-        return body
 
     def _record(self, environ, body, captured, response_body, flow, start_ns, started) -> None:
         duration_ms = (time.perf_counter() - started) * 1000

@@ -1,15 +1,23 @@
 """Helpers for the Jupyter walkthroughs: the step table as plain text, with the emoji
 markers (🔑 secrets, 🛡 defences) spelled out, because a notebook's HTML shows empty boxes
-where the reader's fonts have no colour emoji."""
+where the reader's fonts have no colour emoji; and `ByHand`, which plays a login step by
+step (so this module sits above the scenarios, beside the drill's runner)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
+import secrets
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from rich.console import Console
 from rich.text import Text
 
-from sim.tracing import Trace
+from sim.parties import CLIENT
+from sim.scenarios.base import log_in_and_consent
+from sim.teaching.report import step_table
+from sim.tracing import Trace, party_session
 
 #: Marker -> its text fallback.
 MARKERS = {"🛡️": "[defence]", "🛡": "[defence]", "🔑": "[secrets]"}
@@ -23,7 +31,6 @@ def plain_markers(text: str) -> str:
 
 def steps_text(trace: Trace, explain: bool = True, width: int = 130) -> str:
     """The step table (`oauth-sim run --explain`) as plain text with text markers."""
-    from sim.teaching.report import step_table  # noqa: PLC0415
 
     table = step_table(trace, explain=explain)
     for column in table.columns:
@@ -56,10 +63,6 @@ class ByHand:
     def authorize(self, challenge: str | None, method: str = "S256", **params: str):
         """Alice's browser through /authorize, login and consent; returns the Location the
         authorization server answered with (the callback, with a code or an error)."""
-        import secrets  # noqa: PLC0415
-        from urllib.parse import urlencode  # noqa: PLC0415
-
-        from sim.scenarios.base import log_in_and_consent  # noqa: PLC0415
 
         query = {
             "response_type": "code",
@@ -80,8 +83,6 @@ class ByHand:
 
     def post(self, path: str, data: dict, auth=("demo-client", "demo-secret"), party: str = ""):
         """A back-channel POST to the authorization server, traced in this flow."""
-        from sim.parties import CLIENT  # noqa: PLC0415
-        from sim.tracing import party_session  # noqa: PLC0415
 
         with party_session(party or CLIENT, self.sim.store, self.flow) as http:
             return http.post(self.sim.authorization_server_url + path, data=data, auth=auth)
@@ -94,10 +95,6 @@ class ByHand:
 
     def tokens(self, **params: str) -> dict:
         """A full login: a fresh PKCE pair, a code, and the token response (as JSON)."""
-        import base64  # noqa: PLC0415
-        import hashlib  # noqa: PLC0415
-        import secrets  # noqa: PLC0415
-        from urllib.parse import parse_qs, urlsplit  # noqa: PLC0415
 
         verifier = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
         digest = hashlib.sha256(verifier.encode("ascii")).digest()
@@ -110,8 +107,6 @@ class ByHand:
 
     def api(self, path: str, token: str):
         """The client calling the resource server with a bearer token, traced."""
-        from sim.parties import CLIENT  # noqa: PLC0415
-        from sim.tracing import party_session  # noqa: PLC0415
 
         with party_session(CLIENT, self.sim.store, self.flow) as http:
             return http.get(
