@@ -512,6 +512,8 @@ def test_oauth_sim_trace_shows_planted_escapes_as_text(sim):
 
     flow = sim.new_flow("planted-cli")
     requests.get(sim.client_url + "/%1B[2J%1B[31m", headers={"X-Sim-Flow": flow}, timeout=10)
+    # The exchange is recorded as its response closes, which may be after requests returns.
+    sim.store.wait_settled(flow, timeout=10)
     result = CliRunner().invoke(main, ["trace", "--url", sim.client_url, "--flow", flow])
     assert result.exit_code == 0, result.output
     assert "\x1b[2J" not in result.output and "\\x1b[2J" in result.output
