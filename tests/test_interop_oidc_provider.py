@@ -149,6 +149,18 @@ def test_our_client_logs_in_refreshes_and_logs_out_at_node_oidc_provider(provide
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
 
 
+def up_against(issuer: str) -> subprocess.CompletedProcess:
+    """`oauth-sim up` pointed at `issuer`, as a user would start it (no stdin)."""
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", "up", "--port-base", "0", "--client-id", "x"]
+        + ["--issuer", issuer],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 @pytest.mark.parametrize(
     ("metadata", "expected"),
     [
@@ -181,24 +193,7 @@ def test_an_unusable_issuer_is_one_line_and_exit_2(metadata, expected, tmp_path)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Metadata)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "sim.cli",
-                "up",
-                "--port-base",
-                "0",
-                "--client-id",
-                "x",
-                "--issuer",
-                f"http://127.0.0.1:{server.server_port}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-        )
+        done = up_against(f"http://127.0.0.1:{server.server_port}")
     finally:
         server.shutdown()
         server.server_close()
@@ -209,24 +204,7 @@ def test_an_unusable_issuer_is_one_line_and_exit_2(metadata, expected, tmp_path)
 
 def test_an_issuer_that_does_not_answer_is_one_line_and_exit_2():
     port = free_port_base(1)  # nothing listens there
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim.cli",
-            "up",
-            "--port-base",
-            "0",
-            "--client-id",
-            "x",
-            "--issuer",
-            f"http://127.0.0.1:{port}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    done = up_against(f"http://127.0.0.1:{port}")
     assert done.returncode == 2
     assert done.stderr.strip() == (
         f"Error: the issuer http://127.0.0.1:{port} does not answer (ConnectionError)"
