@@ -5,8 +5,6 @@ step (so this module sits above the scenarios, beside the drill's runner)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import io
 import secrets
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -15,6 +13,7 @@ from rich.console import Console
 from rich.text import Text
 
 from sim.parties import CLIENT
+from sim.scenarios.attack_common import pkce_pair
 from sim.scenarios.base import log_in_and_consent
 from sim.teaching.report import step_table
 from sim.tracing import Trace, party_session
@@ -96,9 +95,7 @@ class ByHand:
     def tokens(self, **params: str) -> dict:
         """A full login: a fresh PKCE pair, a code, and the token response (as JSON)."""
 
-        verifier = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
-        digest = hashlib.sha256(verifier.encode("ascii")).digest()
-        challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        verifier, challenge = pkce_pair()
         location = self.authorize(challenge, **params)
         code = parse_qs(urlsplit(location).query)["code"][0]
         answer = self.redeem(code, verifier)
