@@ -8,6 +8,7 @@ the SPA redeems its code from the browser with no secret, and the implicit flow'
 arrives in the URL fragment, which browsers never send to a server.
 
 /spa                the app: makes the PKCE verifier and challenge with Web Crypto
+                    (`?dpop=1` or its checkbox: also a non-extractable DPoP key, RFC 9449)
 /spa/callback       the same app: checks state and iss, redeems the code with the verifier
 /implicit/callback  the implicit flow's landing page: reads the token from the fragment
 """
