@@ -77,6 +77,14 @@ class DemoClient:
     #: app wants to know who logged in, so its plain OAuth flows stay as they were.
     openid: bool = False
 
+    def redirect_uri(self, base: str) -> str | None:
+        """The registered redirect URI: a path of the client app at `base`, or, for a native
+        app, a whole URI of its own private-use scheme (RFC 8252 §7.1), which no web origin
+        serves: the operating system hands it to the app that claimed the scheme."""
+        if self.redirect_path is None:
+            return None
+        return self.redirect_path if ":" in self.redirect_path else base + self.redirect_path
+
 
 USERS = (
     DemoUser("alice", "wonderland", "Alice Liddell"),
@@ -107,6 +115,18 @@ CLIENTS = (
         ALL_SCOPES,
         "none",
         openid=True,
+    ),
+    DemoClient(
+        # Not in the simulator's web app: a phone app, used by code-interception only. Its
+        # redirect URI uses a private-use URI scheme, reverse domain order (RFC 8252 §7.1).
+        "demo-native",
+        None,
+        "Photo Printer for phones (native app, public client)",
+        "com.example.photoprinter:/callback",
+        ("authorization_code", "refresh_token"),
+        ("code",),
+        ALL_SCOPES,
+        "none",
     ),
     DemoClient(
         "demo-service",

@@ -152,18 +152,30 @@ def test_csrf_state_refusal_is_at_the_callback(results):
 
 
 def test_code_interception(results):
+    """RFC 7636 §1 as told: the redirect goes to a native app's private-use URI scheme, which no
+    browser loads over HTTP; the OS hand-over to the malicious app is a labelled simulation."""
     on, off = results[("code-interception", 0)], results[("code-interception", 1)]
     for result, challenge in ((on, True), (off, False)):
         first = one(result, sender=USER_AGENT, to=AUTHORIZATION_SERVER, path="/authorize")
+        assert params(first.url)["client_id"] == "demo-native"
         assert ("code_challenge" in params(first.url)) is challenge
-        leak = one(result, sender=USER_AGENT, to=ATTACKER, path="/spa/callback")
-        assert params(leak.url)["code"]
+        response = one(result, sender=USER_AGENT, method="POST", path="/authorize")
+        assert response.location.startswith("com.example.photoprinter:/callback?")
+        # The browser delivers nothing over HTTP to a web origin for that redirect: the code
+        # reaches the attacker only through the drawn, labelled stand-in for the OS.
+        assert not events(result, to=CLIENT)
+        leak = one(result, sender=USER_AGENT, to=ATTACKER, path="/simulated-os-dispatch")
+        assert params(leak.url)["code"] == params(response.location)["code"]
+        assert leak.note.startswith("Simulated OS dispatch")
+        redeem = one(result, sender=ATTACKER, to=AUTHORIZATION_SERVER, path="/token")
+        assert "code_verifier" not in parse_qs(redeem.request_body)
     token = at(on, on.outcome["refused_at"])
     assert token.sender == ATTACKER and json.loads(token.response_body)["error"] == "invalid_grant"
     assert not events(on, sender=ATTACKER, to=RESOURCE_SERVER)
     proof = at(off, off.outcome["evidence"])
     assert (proof.sender, proof.to) == (ATTACKER, RESOURCE_SERVER)
     assert json.loads(proof.response_body)["username"] == "alice"
+    assert "redirect_uri" not in SCENARIOS["code-interception"].description
 
 
 def test_redirect_uri_tampering(results):

@@ -106,7 +106,7 @@ def seed(app: Flask) -> None:
         client = Client(client_id=demo.client_id, client_secret=demo.secret or "")
         metadata = {
             "client_name": demo.name,
-            "redirect_uris": [base + demo.redirect_path] if demo.redirect_path else [],
+            "redirect_uris": [demo.redirect_uri(base)] if demo.redirect_path else [],
             "grant_types": list(demo.grant_types),
             "response_types": list(demo.response_types),
             "scope": f"openid {demo.scope}" if demo.openid else demo.scope,

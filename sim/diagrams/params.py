@@ -162,6 +162,8 @@ def short_url(url: str, known: Origins) -> str:
         shown = known.get(f"{parts.scheme}://{userinfo}", userinfo.split(":")[0])
         owner = known.get(f"{parts.scheme}://{host}", parts.hostname or host)
         return f"{shown}@{owner}:{path or '/'}"
+    if parts.scheme not in ("", "http", "https"):  # a native app's private-use scheme
+        return f"{parts.scheme}:{path}"
     party = known.get(f"{parts.scheme}://{parts.netloc}") if parts.netloc else None
     if not path:  # an origin alone, such as an issuer identifier
         return party or parts.hostname or "/"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from rich import box
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -46,6 +47,9 @@ def response_text(event: Event) -> str:
     names = SHOWN_PARAMS + ("access_token",)
     shown = [f"{k}={short(v)}" for k, v in location.pairs if k in names and v]
     target = location.path or "/"
+    scheme = urlsplit(event.location or "").scheme
+    if scheme not in ("", "http", "https"):  # a native app's private-use scheme: show it
+        target = f"{scheme}:{target}"
     return printable(f"{event.status} → {target}" + (" " + " ".join(shown) if shown else ""))
 
 
