@@ -37,7 +37,8 @@ from sim.dpop import DPoPProofError, ReplayCache, check_proof
 DEFENCE = defences.DPOP
 
 
-def _replay_cache() -> ReplayCache:
+def replay_cache() -> ReplayCache:
+    """The jti values of proofs this server accepted (at /token and /userinfo)."""
     return current_app.extensions.setdefault("dpop_replay", ReplayCache())
 
 
@@ -49,7 +50,7 @@ def check_token_request():
     if raw is None:
         return None
     try:
-        jkt = check_proof(raw.split(","), "POST", request.url, None, _replay_cache())
+        jkt = check_proof(raw.split(","), "POST", request.url, None, replay_cache())
     except DPoPProofError as error:
         response = jsonify({"error": error.error, "error_description": error.description})
         response.status_code = 400  # RFC 9449 §5: an RFC 6749 §5.2 error response

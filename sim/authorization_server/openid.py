@@ -36,15 +36,19 @@ import json
 import time
 
 from authlib.integrations.flask_oauth2 import ResourceProtector
+from authlib.oauth2.rfc6749.errors import OAuth2Error
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
 from authlib.oidc.core import OpenIDCode as AuthlibOpenIDCode
 from authlib.oidc.core import UserInfo
 from authlib.oidc.core import UserInfoEndpoint as AuthlibUserInfoEndpoint
-from flask import current_app
+from flask import current_app, request
 from joserfc.jwk import RSAKey
 
 from sim.authorization_server.clients import query_client
+from sim.authorization_server.dpop_binding import replay_cache
 from sim.authorization_server.models import AuthorizationCode, Token, User, db
+from sim.dpop import ALGORITHMS as DPOP_ALGORITHMS
+from sim.dpop import DPoPProofError, check_proof
 
 
 def new_id_token_key() -> RSAKey:
@@ -139,6 +143,38 @@ class AccessTokens(BearerTokenValidator):
         return _IssuedToken(row)
 
 
+class InvalidDPoPProofError(OAuth2Error):
+    """A DPoP proof a protected resource refuses (RFC 9449 §7.1: `invalid_dpop_proof`)."""
+
+    error = "invalid_dpop_proof"
+    status_code = 401
+
+
+class DPoPAccessTokens(AccessTokens):
+    """UserInfo with a DPoP-bound token (RFC 9449 §7.1), as the resource server takes it:
+    `Authorization: DPoP <token>` plus a proof for this request, with `ath`, signed by the
+    key the token is bound to."""
+
+    TOKEN_TYPE = "dpop"
+
+    def authenticate_token(self, token_string):
+        row = Token.query.filter_by(access_token=token_string).first()
+        if row is None or not row.user_id:
+            return None
+        raw = request.headers.get("DPoP")
+        # A JWT holds no comma, so one here means several DPoP headers (joined by the server).
+        values = [] if raw is None else raw.split(",")
+        try:
+            jkt = check_proof(values, request.method, request.url, token_string, replay_cache())
+        except DPoPProofError as error:
+            raise InvalidDPoPProofError(description=error.description) from error
+        if not row.dpop_jkt:
+            raise InvalidTokenError(description="This token is not bound to a DPoP key.")
+        if jkt != row.dpop_jkt:
+            raise InvalidTokenError(description="Invalid DPoP key binding (RFC 9449 Section 7.1).")
+        return _IssuedToken(row)
+
+
 class UserInfoEndpoint(AuthlibUserInfoEndpoint):
     """GET or POST /userinfo (Core §5.3.1): claims about the user the token was issued for,
     to a token granted `openid`."""
@@ -147,6 +183,7 @@ class UserInfoEndpoint(AuthlibUserInfoEndpoint):
         if resource_protector is None:
             resource_protector = ResourceProtector()
             resource_protector.register_token_validator(AccessTokens())
+            resource_protector.register_token_validator(DPoPAccessTokens())
         super().__init__(server, resource_protector)
 
     def get_issuer(self) -> str:
@@ -180,7 +217,11 @@ def userinfo_errors(response, authorization: str):
         params.append(f'error="{error}"')
     if error == "insufficient_scope":
         params.append('scope="openid"')
-    response.headers["WWW-Authenticate"] = "Bearer " + ", ".join(params)
+    if scheme == "dpop":  # a DPoP-scheme request gets a DPoP challenge (RFC 9449 §7.1)
+        params.insert(1, f'algs="{" ".join(DPOP_ALGORITHMS)}"')
+        response.headers["WWW-Authenticate"] = "DPoP " + ", ".join(params)
+    else:
+        response.headers["WWW-Authenticate"] = "Bearer " + ", ".join(params)
     return response
 
 

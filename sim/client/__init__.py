@@ -44,6 +44,8 @@ DEFAULTS: dict[str, Any] = {
     # Other authorization servers this client can log in with (`/login?as=NAME`), each a
     # dict like routes.authorization_server() returns; the manager adds the attacker's.
     "OTHER_AUTHORIZATION_SERVERS": {},
+    # Every login asks for DPoP-bound tokens (RFC 9449), not only `/login?dpop=1`.
+    "DPOP": False,
     # The classroom console, linked from the pages when the simulator runs one.
     "CONSOLE_URL": None,
     # An external authorization server used instead of ours (`oauth-sim up --issuer`): its

@@ -2,7 +2,7 @@
 
 /login      makes `state` and a PKCE verifier, remembers them for this browser's session
             only, redirects to /authorize (`?openid=1`: OpenID Connect, scope `openid` and
-            a `nonce`, kept with them)
+            a `nonce`, kept with them; `?dpop=1` or config DPOP: DPoP-bound tokens)
 /callback   checks state (CSRF) and iss (mix-up), redeems the code on the back channel,
             then redirects to a clean URL so the code does not stay in the address bar
 /           calls the resource server with the access token, refreshing it first when it
@@ -41,6 +41,7 @@ from flask import (
 
 from sim import defences
 from sim.client import logship
+from sim.client.dpop_session import DPoPSession, app_key, is_dpop
 from sim.client.history import console_link
 from sim.client.id_token import IDTokenError, verify_id_token
 from sim.form_csrf import check_csrf, csrf_token, same_token
@@ -87,11 +88,14 @@ def oauth_session(
     sid: str | None = None,
     server: dict[str, str] | None = None,
     scope: str | None = None,
+    dpop: bool = False,
 ) -> OAuth2Session:
-    """Authlib's OAuth 2.0 client, traced as the `client` party."""
+    """Authlib's OAuth 2.0 client, traced as the `client` party. With `dpop` (or a token
+    the server bound to our key) it signs DPoP proofs with the app's key (RFC 9449)."""
     server = server or authorization_server()
     secret = server.get("client_secret")
-    session_ = OAuth2Session(
+    key = app_key(current_app) if dpop or is_dpop(token) else None
+    session_ = DPoPSession(
         server["client_id"],
         secret,
         # a client registered without a secret is a public client (RFC 6749 §2.1)
@@ -103,6 +107,7 @@ def oauth_session(
         token_endpoint=server["token_endpoint"],
         leeway=cfg("REFRESH_LEEWAY"),
         update_token=partial(_save_refreshed, current_app._get_current_object(), sid),
+        dpop_key=key,
     )
     return logship.attach(trace_session(session_, CLIENT, store()), store())
 
@@ -165,6 +170,7 @@ def start_login(return_to: str = "/"):
             "server": name,
             "iss_required": server.get("iss_parameter_supported", True),
             "return_to": return_to,
+            "dpop": request.args.get("dpop") == "1" or bool(cfg("DPOP")),
         },
     )
     session["login"] = login_id
@@ -223,7 +229,7 @@ def callback():
         return message("No code", "The authorization response carried no code.", 400)
     server = authorization_server(pending.get("server")) or authorization_server()
     # The code goes to the token endpoint of the server this login was sent to.
-    token = oauth_session(server=server).fetch_token(
+    token = oauth_session(server=server, dpop=pending.get("dpop", False)).fetch_token(
         server["token_endpoint"], code=code, code_verifier=pending["verifier"]
     )
     if "id_token" in token:
