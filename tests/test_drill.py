@@ -12,8 +12,8 @@ from sim.cli.drill import ask
 from sim.drill_set import Runs, drill_templates
 from sim.scenarios import SCENARIOS
 from sim.teaching import drill as model
+from sim.teaching.citations import parse
 from sim.teaching.drill_runs import s256
-from sim.teaching.references import parse
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sim.console.glossary import PARAMETERS
-from sim.teaching import references
+from sim.teaching import citations
 from sim.teaching.explain import annotate
 from sim.tracing import Event, Trace, build_trace
 from sim.tracing.live import DEFAULT_FLOW, valid_flow_id
@@ -102,7 +102,7 @@ def step(event: Event) -> dict[str, Any]:
     data = event.to_dict()
     data["path"] = event.path
     # "RFC 7636 §4.5 Client Sends the Authorization Code and …": sections with their titles.
-    data["rfc_cited"] = references.cite(references.parse(event.rfc)) if event.rfc else None
+    data["rfc_cited"] = citations.cite_safely(event.rfc) or None
     data["exchange"] = event.exchange
     # Which credential travels in the Authorization header (the scheme only, never the value).
     authorization = event.request_headers.get("Authorization", "")

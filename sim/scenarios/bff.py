@@ -25,7 +25,7 @@ class BackendForFrontend(Scenario):
     description = (
         "SPA through its own backend (BFF): cookie session + CSRF, no token in the browser"
     )
-    rfc = "RFC 10017 (BCP 212)"
+    rfc = "RFC 10017 §6.1"
 
     def play(self, sim, flow: str, off: frozenset[str]) -> dict[str, Any]:
         ua = sim.user_agent(flow)

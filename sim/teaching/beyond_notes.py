@@ -259,9 +259,9 @@ DEVICE_RULES: list[tuple[Test, str, str | None]] = [
     ),
 ]
 
-#: The browser-based apps BCP, cited as a whole: its section numbers could not be checked
-#: against the RFC's own text here (only drafts were at hand), so no section is named.
-BBA = "RFC 10017 (BCP 212)"
+#: The browser-based apps BCP, RFC 10017 (BCP 212): sections as numbered in its last draft
+#: (draft-ietf-oauth-browser-based-apps-26), which the RFC keeps (see sim/teaching/citations.py).
+BFF = "RFC 10017 §6.1"
 
 BFF_RULES: list[tuple[Test, str, str | None]] = [
     (
@@ -269,7 +269,7 @@ BFF_RULES: list[tuple[Test, str, str | None]] = [
         "Backend-for-frontend: the page sends the browser to its own backend to log in. The "
         "backend is a confidential client (it has a secret): it makes state and a PKCE "
         "verifier, keeps them in this browser's session, and redirects to /authorize.",
-        f"{BBA}, RFC 9700 §2.1.1",
+        "RFC 10017 §6.1.3.1, RFC 9700 §2.1.1",
     ),
     (
         both(at(C, "GET", "/bff/api/photos"), status(200)),
@@ -278,26 +278,26 @@ BFF_RULES: list[tuple[Test, str, str | None]] = [
         "keeps and calls the API itself: the answer carries the photos, never a token. An "
         "injected script (XSS) finds no token to steal, but while the page is open it can "
         "still make this same call through the backend (the BCP's proxying threat).",
-        BBA,
+        "RFC 10017 §6.1.4.2, §5.1.4",
     ),
     (
         both(at(C, "GET", "/bff/api/photos"), status(401)),
         "The backend refuses: this browser's session has no login, so there is no token "
         "to call the API with.",
-        BBA,
+        "RFC 10017 §6.1",
     ),
     (
         both(at(C, "GET", "/bff/api/photos"), status(403)),
         "The backend refuses: the call lacks the session's CSRF token in its header. A "
         "cross-site form or link carries the cookie but cannot set that header, so the "
         "backend's cost (a session to keep and CSRF protection) buys this check.",
-        BBA,
+        "RFC 10017 §6.1.3.3",
     ),
     (
         at(C, "GET", "/bff"),
         "The page of the backend-for-frontend: HTML and a script from the client's origin. "
         "The browser holds only this app's session cookie; the tokens stay on the server.",
-        BBA,
+        BFF,
     ),
 ]
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.teaching.references import Ref, cite
+from sim.teaching.citations import Ref, cite
 
 TOPICS: dict[str, str] = {
     "flows": "the authorization code flow, its channels, and the other grants",

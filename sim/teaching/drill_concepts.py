@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from sim.teaching.citations import Ref
 from sim.teaching.drill import Question, Template, shuffled
-from sim.teaching.references import Ref
 
 
 def _fixed(
@@ -156,7 +156,7 @@ STATE_PKCE_NONCE = _fixed(
         ("RFC 6749", "10.12"),
         ("RFC 7636", "1"),
         ("RFC 9700", "4.5"),
-        ("OpenID Connect Core 1.0", "3.1.2.1"),
+        ("OIDC Core", "3.1.2.1"),
     ),
     keywords=(
         ("csrf", "browser session", "forgery"),
@@ -177,7 +177,7 @@ ID_TOKEN = _fixed(
     "authentication of an end-user by an authorization server when using a client. The client "
     "checks its signature, iss, aud, exp and nonce; the access token, not the ID token, is "
     "what the API accepts.",
-    (("OpenID Connect Core 1.0", "2"),),
+    (("OIDC Core", "2"),),
     [
         "To the resource server: that the caller may read the user's photos",
         "To the user: that the client is who it says it is",

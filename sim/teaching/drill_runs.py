@@ -21,8 +21,8 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from sim.parties import ATTACKER, AUTHORIZATION_SERVER, CLIENT, DEFAULT_PORT_BASE, RESOURCE_SERVER
+from sim.teaching.citations import parse
 from sim.teaching.drill import Question, Template, shuffled
-from sim.teaching.references import parse
 from sim.tracing import KINDS, Event, Trace
 
 # -- the runs ---------------------------------------------------------------------------

@@ -85,7 +85,7 @@ FLOW_RULES: list[Rule] = [
         lambda s: s.event.method == "OPTIONS",
         "CORS preflight: before letting a page's script send this call, the browser asks "
         "the server whether scripts from the page's origin may, and may read the answer.",
-        "Fetch Standard (CORS protocol)",
+        "Fetch Standard",
     ),
     (
         _at(C, "GET", "/spa"),

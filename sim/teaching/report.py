@@ -15,6 +15,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from sim.teaching.citations import cite_safely
 from sim.tracing import Event, Trace
 from sim.tracing.printable import printable
 
@@ -26,6 +27,10 @@ KIND_STYLE = {
     "back-channel": "green",
     "api-call": "magenta",
 }
+#: A section's title is cut to this many characters beside its number in the step table
+#: ("RFC 7636 §4.5 Client Sends the Authorization Code…"): the number is what a reader looks
+#: up, the title says what it is about without doubling a step's height on the projector.
+TITLE_WIDTH = 34
 SHOWN_PARAMS = ("response_type", "grant_type", "code", "state", "code_challenge", "error", "iss")
 
 
@@ -107,7 +112,8 @@ def _explanation(event: Event, explain: bool, seen: set[str]) -> Text:
     if explain and event.note:
         line(printable(event.note))
         if event.rfc:
-            text.append(f"  [{printable(event.rfc)}]", style="italic cyan")
+            cited = cite_safely(event.rfc, TITLE_WIDTH)
+            text.append(f"  [{printable(cited)}]", style="italic cyan")
     if explain and event.secrets:
         names = ", ".join(sorted({name for name, _ in event.secrets}))
         line(f"🔑 carries secrets: {names}", "bold yellow")
