@@ -247,6 +247,9 @@ TITLES: dict[Ref, str] = {
     ("RFC 7662", "2.1"): "Introspection Request",
     # RFC 8252
     ("RFC 8252", ""): "OAuth 2.0 for Native Apps",
+    ("RFC 8252", "6"): "Initiating the Authorization Request from a Native App",
+    ("RFC 8252", "7"): "Receiving the Authorization Response in a Native App",
+    ("RFC 8252", "7.1"): "Private-Use URI Scheme Redirection",
     ("RFC 8252", "8.1"): "Protecting the Authorization Code",
     # RFC 8414
     ("RFC 8414", ""): "OAuth 2.0 Authorization Server Metadata",
@@ -381,6 +384,7 @@ TITLES: dict[Ref, str] = {
     ("RFC 3986", "6.2.2"): "Syntax-Based Normalization",
     ("RFC 3986", "6.2.3"): "Scheme-Based Normalization",
     ("RFC 7231", ""): "Hypertext Transfer Protocol (HTTP/1.1): Semantics and Content",
+    ("RFC 7518", "3.4"): "Digital Signature with ECDSA",
     ("RFC 7518", "6.2.2"): "Parameters for Elliptic Curve Private Keys",
     ("RFC 7518", "6.3.2"): "Parameters for RSA Private Keys",
     ("RFC 7638", "3"): "JSON Web Key (JWK) Thumbprint",
@@ -401,7 +405,12 @@ UNCHECKED: dict[Ref, str] = {
     ("RFC 7009", "2.2"): "heading seen only in code comments quoting the RFC",
     ("RFC 7662", "2"): "heading seen only in a compliance table quoting the RFC",
     ("RFC 7662", "2.1"): "heading seen only in a compliance table quoting the RFC",
+    ("RFC 8252", "6"): "quotations disagree (one puts this title at §7); §7 is Receiving the "
+    "Authorization Response in another, with a link to #section-7",
+    ("RFC 8252", "7"): "heading seen only in a quotation linking rfc8252#section-7",
+    ("RFC 8252", "7.1"): "heading seen only in quotations of the RFC",
     ("RFC 8252", "8.1"): "heading seen only in a quotation of the RFC",
+    ("RFC 7518", "3.4"): "heading seen only in code comments quoting the RFC",
     ("RFC 8414", "2"): "heading seen only in quotations of the RFC",
     ("RFC 8414", "3.1"): "heading seen only in a quotation of rfc8414.txt",
     ("RFC 8414", "3.3"): "heading seen only in code comments quoting the RFC",
