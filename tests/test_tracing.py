@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -167,3 +168,89 @@ def test_sqlite_store_wait_settled_wakes_on_a_record(tmp_path):
     store.wait_settled("f", timeout=5)
     assert store.records("f")[0]["done"] is True
     store.close()
+
+
+def _environ(flow: str, path: str = "/page") -> dict:
+    import io
+
+    return {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "HTTP_HOST": "127.0.0.1:1",
+        "HTTP_X_SIM_FLOW": flow,
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+    }
+
+
+def test_a_bounded_answer_is_recorded_before_its_first_byte_is_sent():
+    """One store write per exchange, and a sender never finds its answer missing."""
+    from sim.tracing.middleware import TracingMiddleware
+
+    store = MemoryTraceStore()
+    body = b"<p>state=abc</p>"
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/html"), ("Content-Length", "16")])
+        return [body]
+
+    answer = TracingMiddleware(app, CLIENT, store)(_environ("f"), lambda *a: None)
+    (record,) = store.records("f")  # not one byte iterated yet
+    assert record["status"] == 200 and record["response_body"] == body.decode()
+    assert list(answer) == [body] and store.pending("f") == 0
+
+
+def test_a_stream_is_pending_until_it_is_closed_then_recorded_once():
+    from sim.tracing.middleware import TracingMiddleware
+
+    store = MemoryTraceStore()
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/event-stream")])
+        yield b"data: 1\n\n"
+        yield b"data: 2\n\n"
+
+    answer = TracingMiddleware(app, CLIENT, store)(_environ("f"), lambda *a: None)
+    assert store.pending("f") == 1 and store.records("f") == []
+    assert b"".join(answer) == b"data: 1\n\ndata: 2\n\n"
+    answer.close()
+    (record,) = store.records("f")
+    assert record["response_body"] == "data: 1\n\ndata: 2\n\n" and store.pending("f") == 0
+
+
+def test_values_left_for_the_reader_are_parsed_when_the_trace_is_built():
+    from sim.tracing import build_trace
+
+    record = {
+        "exchange": "x",
+        "flow": "f",
+        "from": USER_AGENT,
+        "to": AUTHORIZATION_SERVER,
+        "method": "GET",
+        "url": "http://127.0.0.1:1/authorize?client_id=demo-client&state=s1",
+        "status": 302,
+        "location": "http://127.0.0.1:2/callback?code=c1&state=s1",
+        "kind": "redirect",
+        "request_headers": {},
+        "request_body": "",
+        "response_headers": {},
+        "response_body": "",
+    }
+    (event,) = build_trace([record]).events
+    assert dict(event.values) == {"client_id": "demo-client", "state": "s1", "code": "c1"}
+    assert event.params.returned("code") == "c1"
+
+
+def test_the_sqlite_store_writes_a_senders_timing_on_its_own_soon(tmp_path):
+    path = str(tmp_path / "trace.sqlite")
+    store = TraceStore(path)
+    store.record("x", "f", 1, {"i": 1})
+    store.record_sender("x", 2.5)
+    other = TraceStore(path)  # another process's view: it cannot flush this one's memory
+    deadline = time.monotonic() + 10
+    while other.records("f")[0]["sender_ms"] is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert other.records("f")[0]["sender_ms"] == 2.5
+    store.close()
+    other.close()

@@ -66,7 +66,11 @@ def _cut_any(value: Any) -> Any:
     if isinstance(value, str):
         return cut(value)
     if isinstance(value, dict):
-        return {k: _cut_any(v) for k, v in value.items()}
+        # Short text (nearly every value) is kept as is without a call per value.
+        return {
+            k: v if type(v) is str and len(v) <= MAX_VALUE else _cut_any(v)
+            for k, v in value.items()
+        }
     if isinstance(value, tuple):
         return tuple(_cut_any(v) for v in value)
     if isinstance(value, list):

@@ -160,16 +160,16 @@ def clear_cookie() -> str:
     return _cookie("", clear=True)
 
 
-def link(store: Any, flow: str, record: dict[str, Any], origin: str | None) -> None:
-    """Remember the codes and tokens this exchange carried, so requests that carry them
-    later without a cookie (cross-origin fetches, a delivered code) join this flow."""
+def links(flow: str, record: dict[str, Any], origin: str | None) -> tuple[str, ...]:
+    """The codes and tokens this exchange carried (and the `Origin` it came from), so
+    requests that carry them later without a cookie (cross-origin fetches, a delivered
+    code) join this flow; the store links them in the same write as the record."""
     if flow == DEFAULT_FLOW:
-        return
-    for name, value in record.get("values", ()):
-        if name in LINKED_NAMES:
-            store.link(value, flow)
+        return ()
+    found = [value for name, value in record.get("values", ()) if name in LINKED_NAMES]
     if origin:
-        store.link("origin " + origin, flow)
+        found.append("origin " + origin)
+    return tuple(found)
 
 
 FLOW_KEY = "HTTP_" + FLOW_HEADER.upper().replace("-", "_")

@@ -3,8 +3,14 @@ exchange record in the trace store.
 
 It sits in front of every app (authorization server, resource server, client, attacker), so
 every exchange between parties is seen by its receiver. It buffers the request body (the app
-still reads all of it), keeps the first few KB of the response, and records when the server
-closes the response, timed from the first byte of the request handling.
+still reads all of it) and keeps the first few KB of the response.
+
+When it records: a response of known, bounded length (every page, redirect and JSON answer
+our apps give) is collected and recorded *before* its first byte is sent, so by the time the
+sender has the answer, the exchange is in the store: one store write per exchange, and
+nothing for a reader to wait for. Only a response of unknown length (a stream) is recorded
+when the server closes it; that exchange is announced first (`store.begin`), so a reader
+can wait until it is complete (`wait_settled`).
 
 In live mode (`store.live`, set by `oauth-sim up`), `sim.tracing.live.LiveFlows` has named
 the flow of a real browser's request before it gets here; this middleware only records, and
@@ -47,12 +53,27 @@ PARTY_KEY, FLOW_KEY, EXCHANGE_KEY, PARENT_KEY = map(
 )
 
 
+#: Recorded name of each `HTTP_*` environ key seen so far (None: plumbing, not recorded).
+_HEADER_NAMES: dict[str, str | None] = {}
+
+
+def _header_name(key: str) -> str | None:
+    name = _HEADER_NAMES.get(key, "")
+    if name == "":
+        name = key[5:].replace("_", "-").title()
+        if name.lower() in DROPPED_HEADERS:
+            name = None
+        if len(_HEADER_NAMES) < 1024:  # header names come from anyone: keep the cache bounded
+            _HEADER_NAMES[key] = name
+    return name
+
+
 def _request_headers(environ: dict[str, Any]) -> dict[str, str]:
     headers = {}
     for key, value in environ.items():
         if key.startswith("HTTP_"):
-            name = key[5:].replace("_", "-").title()
-            if name.lower() not in DROPPED_HEADERS:
+            name = _header_name(key)
+            if name is not None:
                 headers[name] = value
     if environ.get("CONTENT_TYPE"):
         headers["Content-Type"] = environ["CONTENT_TYPE"]
@@ -109,21 +130,12 @@ class TracingMiddleware:
         flow = environ.get(FLOW_KEY) or live.DEFAULT_FLOW
         exchange = environ.get(EXCHANGE_KEY) or uuid.uuid4().hex
         environ[EXCHANGE_KEY] = exchange
-        self.store.begin(exchange, flow, start_ns)
         captured: dict[str, Any] = {}
 
         def recording_start_response(status, headers, exc_info=None):
             captured["status"] = status
-            captured["headers"] = list(headers)
+            captured["headers"] = headers
             return start_response(status, headers, exc_info)
-
-        token = current_flow.set(flow)
-        exchange_token = current_exchange.set(exchange)
-        try:
-            result = app(environ, recording_start_response)
-        finally:
-            current_exchange.reset(exchange_token)
-            current_flow.reset(token)
 
         def finish(chunks: list[bytes]) -> None:
             try:
@@ -131,7 +143,28 @@ class TracingMiddleware:
             except Exception as error:  # a begun row must never stay pending
                 self._record_minimal(environ, captured, flow, start_ns, error)
 
-        return _ClosingIterable(result, finish)
+        token = current_flow.set(flow)
+        exchange_token = current_exchange.set(exchange)
+        try:
+            result = app(environ, recording_start_response)
+            if "status" not in captured or not _bounded(captured["headers"]):
+                # A stream: announced before its first byte, recorded when it is closed.
+                self.store.begin(exchange, flow, start_ns)
+                return _ClosingIterable(result, finish)
+            # Bounded: collect it (the app has already built it), record, then send.
+            try:
+                chunks = list(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+        except Exception as error:
+            self._record_minimal(environ, captured, flow, start_ns, error)
+            raise
+        finally:
+            current_exchange.reset(exchange_token)
+            current_flow.reset(token)
+        finish(_first_bytes(chunks))
+        return chunks
 
     def _record(self, environ, body, captured, response_body, flow, start_ns, started) -> None:
         duration_ms = (time.perf_counter() - started) * 1000
@@ -145,9 +178,6 @@ class TracingMiddleware:
         request_headers = _request_headers(environ)
         request_body = _decode(body)
         response_text = _decode(response_body)
-        params = Params.parse(
-            url, request_headers, request_body, location, response_headers, response_text
-        )
         record = {
             "exchange": environ[EXCHANGE_KEY],
             "parent": environ.get(PARENT_KEY, ""),
@@ -165,11 +195,17 @@ class TracingMiddleware:
             "request_body": request_body,
             "response_headers": response_headers,
             "response_body": response_text,
-            "values": protocol_values(params),
         }
-        self.store.record(record["exchange"], flow, start_ns, record)
+        links = ()
         if getattr(self.store, "live", False):
-            live.link(self.store, flow, record, environ.get("HTTP_ORIGIN"))
+            # Live flows link codes and tokens as they are issued, so their values are
+            # needed now; otherwise they are parsed when the trace is read (build_trace).
+            params = Params.parse(
+                url, request_headers, request_body, location, response_headers, response_text
+            )
+            record["values"] = protocol_values(params)
+            links = live.links(flow, record, environ.get("HTTP_ORIGIN"))
+        self.store.record(record["exchange"], flow, start_ns, record, links)
 
     def _record_minimal(self, environ, captured, flow, start_ns, error) -> None:
         """What is known for sure, when the full record could not be made: the exchange
@@ -198,6 +234,31 @@ class TracingMiddleware:
             "values": [],
         }
         self.store.record(record["exchange"], flow, start_ns, record)
+
+
+#: A response of declared length up to this is collected before it is sent (see the top).
+BOUNDED = 1024 * 1024
+
+
+def _bounded(headers: list[tuple[str, str]]) -> bool:
+    for name, value in headers:
+        if name.lower() == "content-length":
+            try:
+                return 0 <= int(value) <= BOUNDED
+            except ValueError:
+                return False
+    return False
+
+
+def _first_bytes(chunks: list[bytes]) -> list[bytes]:
+    """The chunks that hold the first `BODY_LIMIT` bytes (what a record keeps)."""
+    kept, size = [], 0
+    for chunk in chunks:
+        if size >= BODY_LIMIT:
+            break
+        kept.append(chunk)
+        size += len(chunk)
+    return kept
 
 
 class _ClosingIterable:

@@ -5,6 +5,12 @@ the same file in WAL mode, so events from separate processes reach one store. Ea
 is one row keyed by its exchange id: the receiver's record and the sender's timing upsert
 into the same row in either order, so an exchange is stored exactly once.
 
+What one exchange costs the file (four processes share it, so every write takes its lock):
+the receiver's record is one transaction (the row, in live mode its line in the feed and
+the codes and tokens it links to its flow). The sender's timing is not needed by any reader
+at once, so it waits in memory and rides along with this process's next record (or a flush
+at most `SENDER_DELAY` seconds later, or before this process reads).
+
 Live mode (`live = True`, set by `oauth-sim up`) adds what watching a real browser needs:
 `link`/`linked` tie codes and tokens to the flow that issued them (`sim.tracing.live`), and
 `changes` is a feed of recorded exchanges for the classroom console to follow.
@@ -23,6 +29,9 @@ import time
 from typing import Any
 
 from sim.tracing.limits import MAX_FLOWS, cut_record
+
+#: Longest a sender's timing waits in memory before it is written on its own.
+SENDER_DELAY = 0.1
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS exchanges (
@@ -70,10 +79,16 @@ class TraceStore:
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(SCHEMA)
+        #: Senders' timings not yet written, as (exchange, ms); see the module docstring.
+        self._senders: list[tuple[str, float]] = []
+        self._senders_due = threading.Event()
+        self._flusher: threading.Thread | None = None
 
     def begin(self, exchange: str, flow: str, start_ns: int) -> None:
-        """An exchange has started. A reader can wait for begun exchanges to complete, since
-        the response may reach its sender before the receiver has finished recording."""
+        """An exchange whose response is a stream has started: it is recorded only when the
+        stream ends, after its sender has the first bytes, so a reader can wait for begun
+        exchanges to complete (`wait_settled`). Other exchanges need no `begin`: their
+        record is written before their response is sent (see `sim.tracing.middleware`)."""
         with self._lock:
             if flow not in self._known_flows:
                 self._new_flow(flow)
@@ -145,30 +160,82 @@ class TraceStore:
                 self._recorded.wait(min(pause, remaining))
             pause = min(pause * 2, 0.05)
 
-    def record(self, exchange: str, flow: str, start_ns: int, data: dict[str, Any]) -> None:
-        """The receiver's full record of an exchange."""
+    def record(
+        self,
+        exchange: str,
+        flow: str,
+        start_ns: int,
+        data: dict[str, Any],
+        links: tuple[str, ...] = (),
+    ) -> None:
+        """The receiver's full record of an exchange, in one transaction with what goes
+        with it: in live mode its line in the feed and the `links` (values such as codes
+        and tokens) that tie later requests to `flow`; and senders' timings waiting here."""
+        text = json.dumps(cut_record(data))
         with self._lock:
-            self._conn.execute(
-                "INSERT INTO exchanges (exchange, flow, start_ns, data) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(exchange) DO UPDATE SET flow=excluded.flow, "
-                "start_ns=excluded.start_ns, data=excluded.data",
-                (exchange, flow, start_ns, json.dumps(cut_record(data))),
-            )
-            if self.live:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                if flow not in self._known_flows:
+                    self._new_flow(flow)
                 self._conn.execute(
-                    "INSERT INTO log (exchange, flow) VALUES (?, ?)", (exchange, flow)
+                    "INSERT INTO exchanges (exchange, flow, start_ns, data) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(exchange) DO UPDATE SET flow=excluded.flow, "
+                    "start_ns=excluded.start_ns, data=excluded.data",
+                    (exchange, flow, start_ns, text),
                 )
+                if self.live:
+                    self._conn.execute(
+                        "INSERT INTO log (exchange, flow) VALUES (?, ?)", (exchange, flow)
+                    )
+                if links:
+                    self._conn.executemany(
+                        "INSERT OR REPLACE INTO links (value, flow) VALUES (?, ?)",
+                        [(value, flow) for value in links],
+                    )
+                self._write_senders()
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
         with self._recorded:
             self._recorded.notify_all()
 
     def record_sender(self, exchange: str, duration_ms: float) -> None:
-        """The sender's timing of the same exchange (round trip as the sender saw it)."""
+        """The sender's timing of the same exchange (round trip as the sender saw it):
+        kept in memory until this process next writes (see the module docstring)."""
         with self._lock:
-            self._conn.execute(
+            self._senders.append((exchange, duration_ms))
+            if self._flusher is None:
+                self._flusher = threading.Thread(
+                    target=self._flush_senders_loop, name="trace-sender-timings", daemon=True
+                )
+                self._flusher.start()
+        self._senders_due.set()
+
+    def _write_senders(self) -> None:
+        """Write the waiting senders' timings (the caller holds the lock)."""
+        if self._senders:
+            self._conn.executemany(
                 "INSERT INTO exchanges (exchange, sender_ms) VALUES (?, ?) "
                 "ON CONFLICT(exchange) DO UPDATE SET sender_ms=excluded.sender_ms",
-                (exchange, duration_ms),
+                self._senders,
             )
+            self._senders = []
+
+    def _flush_senders(self) -> None:
+        with self._lock:
+            if self._senders:
+                self._write_senders()
+
+    def _flush_senders_loop(self) -> None:
+        while True:
+            self._senders_due.wait()
+            time.sleep(SENDER_DELAY)
+            self._senders_due.clear()
+            try:
+                self._flush_senders()
+            except sqlite3.Error:  # closed under us: nothing left to write to
+                return
 
     def records(self, flow: str | None = None) -> list[dict[str, Any]]:
         """Complete records in the order their requests started."""
@@ -179,6 +246,7 @@ class TraceStore:
             args.append(flow)
         query += " ORDER BY start_ns, rowid"
         with self._lock:
+            self._write_senders()
             rows = self._conn.execute(query, args).fetchall()
         out = []
         for data, sender_ms in rows:
@@ -221,9 +289,14 @@ class TraceStore:
             self._conn.execute("DELETE FROM log")
             self._conn.execute("DELETE FROM meta")
             self._known_flows.clear()
+            self._senders = []
 
     def close(self) -> None:
         with self._lock:
+            try:
+                self._write_senders()
+            except sqlite3.Error:
+                pass
             self._conn.close()
 
     # -- live mode -------------------------------------------------------------------
@@ -319,10 +392,20 @@ class MemoryTraceStore:
         with self._changed:
             self._row(exchange, flow)["start_ns"] = start_ns
 
-    def record(self, exchange: str, flow: str, start_ns: int, data: dict[str, Any]) -> None:
+    def record(
+        self,
+        exchange: str,
+        flow: str,
+        start_ns: int,
+        data: dict[str, Any],
+        links: tuple[str, ...] = (),
+    ) -> None:
+        data = cut_record(data)
         with self._changed:
             row = self._row(exchange, flow)
-            row["start_ns"], row["data"] = start_ns, cut_record(data)
+            row["start_ns"], row["data"] = start_ns, data
+            for value in links:
+                self._links[value] = flow
             if self.live:
                 self._log.append(flow)
                 self._newest[flow] = exchange

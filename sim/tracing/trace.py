@@ -18,6 +18,13 @@ from sim.tracing.redact import redact_events
 Annotator = Callable[[Event], tuple[str, str | None]]
 
 
+def _keep_params(old: Event, new: Event) -> Event:
+    """`new`, a copy of `old` with other notes, keeps `old`'s parsed parameters (if parsed)."""
+    if "params" in old.__dict__:
+        new.__dict__["params"] = old.__dict__["params"]
+    return new
+
+
 class Trace:
     """The ordered events of one flow, with a title."""
 
@@ -32,19 +39,34 @@ class Trace:
         # Notes are written when someone first reads the events, not while a flow runs:
         # most runs in a benchmark or a loop never display them.
         self._annotate = annotate
+        self._source: Callable[[], list[Event]] | None = None
+
+    @classmethod
+    def from_source(
+        cls, source: Callable[[], list[Event]], title: str = "", annotate: Annotator | None = None
+    ) -> Trace:
+        """A trace whose events `source()` makes when they are first read."""
+        trace = cls([], title, annotate)
+        trace._source = source
+        return trace
 
     @property
     def events(self) -> list[Event]:
+        if self._source is not None:
+            source, self._source = self._source, None
+            self._events = source()
         if self._annotate is not None:
             annotate, self._annotate = self._annotate, None
             self._events = [
-                replace(e, note=note, rfc=rfc) for e in self._events for note, rfc in (annotate(e),)
+                _keep_params(e, replace(e, note=note, rfc=rfc))
+                for e in self._events
+                for note, rfc in (annotate(e),)
             ]
         return self._events
 
     @events.setter
     def events(self, events: list[Event]) -> None:
-        self._events, self._annotate = list(events), None
+        self._events, self._annotate, self._source = list(events), None, None
 
     def with_events(self, events: list[Event], title: str | None = None) -> Trace:
         """A trace of the same type (a drawn one stays drawn) holding other events."""
