@@ -53,6 +53,7 @@ from authlib.oauth2.rfc8628 import (
 )
 from flask import current_app
 
+from sim.authorization_server import users
 from sim.authorization_server.models import User, db
 from sim.authorization_server.switches import now
 
@@ -174,7 +175,7 @@ class DeviceGrant(DeviceCodeGrant):
         item = DeviceCode.query.filter_by(user_code=user_code).first()
         if item is None or not item.decision:
             return None
-        return db.session.get(User, item.user_id), item.decision == "approved"
+        return users.by_id(item.user_id), item.decision == "approved"
 
     def should_slow_down(self, credential) -> bool:
         stamp = time.time()

@@ -15,6 +15,7 @@ import secrets
 
 from flask import current_app, session
 
+from sim.authorization_server import users
 from sim.authorization_server.models import LoginSession, User, db
 from sim.authorization_server.switches import now
 
@@ -44,7 +45,7 @@ def current_user() -> User | None:
     item = db.session.get(LoginSession, session_id)
     if item is None or item.ended_at or item.expires_at <= now():
         return None
-    return db.session.get(User, item.user_id)
+    return users.by_id(item.user_id)
 
 
 def end() -> None:

@@ -44,9 +44,10 @@ from authlib.oidc.core import UserInfoEndpoint as AuthlibUserInfoEndpoint
 from flask import current_app, request
 from joserfc.jwk import RSAKey
 
+from sim.authorization_server import users
 from sim.authorization_server.clients import query_client
 from sim.authorization_server.dpop_binding import replay_cache
-from sim.authorization_server.models import AuthorizationCode, Token, User, db
+from sim.authorization_server.models import AuthorizationCode, Token, User
 from sim.dpop import ALGORITHMS as DPOP_ALGORITHMS
 from sim.dpop import DPoPProofError, check_proof
 
@@ -126,7 +127,7 @@ class _IssuedToken:
         return query_client(self.row.client_id)
 
     def get_user(self):
-        return db.session.get(User, self.row.user_id)
+        return users.by_id(self.row.user_id)
 
 
 class AccessTokens(BearerTokenValidator):

@@ -22,12 +22,11 @@ from flask import (
     url_for,
 )
 
-from sim.authorization_server import login_sessions
+from sim.authorization_server import login_sessions, users
 from sim.authorization_server.back_channel_request import first_failure
 from sim.authorization_server.dpop_binding import check_token_request
 from sim.authorization_server.login_sessions import current_user
 from sim.authorization_server.metadata import document
-from sim.authorization_server.models import User
 from sim.authorization_server.openid import userinfo_errors
 from sim.form_csrf import check_csrf, csrf_token
 from sim.parties import SCOPES
@@ -125,7 +124,7 @@ def login():
     if request.method == "POST":
         check_csrf()
         username = request.form.get("username", "")
-        user = User.query.filter_by(username=username).first()
+        user = users.by_username(username)
         if user and user.check_password(request.form.get("password", "")):
             login_sessions.start(user)  # its start is OIDC Core §2's auth_time
             return redirect(next_url)

@@ -22,9 +22,9 @@ from __future__ import annotations
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import current_app
 
+from sim.authorization_server import users
 from sim.authorization_server.dpop_binding import introspection_claims
 from sim.authorization_server.endpoints.token_param import check_token_param
-from sim.authorization_server.models import User, db
 from sim.authorization_server.token_store import query_token
 
 
@@ -39,7 +39,7 @@ class Introspection(IntrospectionEndpoint):
         return client.client_id in current_app.config["INTROSPECTION_CLIENTS"]
 
     def introspect_token(self, token):
-        user = db.session.get(User, token.user_id) if token.user_id else None
+        user = users.by_id(token.user_id)
         return {
             "active": True,
             "client_id": token.client_id,

@@ -34,9 +34,9 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from flask import current_app
 
 from sim import defences
-from sim.authorization_server import login_sessions
+from sim.authorization_server import login_sessions, users
 from sim.authorization_server.authorization_request import CODE_CHECKS, ChecksInOrder
-from sim.authorization_server.models import AuthorizationCode, User, db
+from sim.authorization_server.models import AuthorizationCode, db
 from sim.authorization_server.switches import off
 from sim.authorization_server.token_store import claim_code, revoke_tokens_of_code
 
@@ -87,4 +87,4 @@ class AuthorizationCodeGrant(ChecksInOrder, grants.AuthorizationCodeGrant):
         """Kept (marked used in create_token_response) so that a replay can be detected."""
 
     def authenticate_user(self, authorization_code):
-        return db.session.get(User, authorization_code.user_id)
+        return users.by_id(authorization_code.user_id)

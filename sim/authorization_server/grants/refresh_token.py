@@ -31,8 +31,9 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
 
 from sim import defences
+from sim.authorization_server import users
 from sim.authorization_server.dpop_binding import check_refresh_binding
-from sim.authorization_server.models import Token, User, db
+from sim.authorization_server.models import Token, db
 from sim.authorization_server.switches import now, off
 from sim.authorization_server.token_store import revoke_family
 
@@ -69,7 +70,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         return token
 
     def authenticate_user(self, refresh_token):
-        return db.session.get(User, refresh_token.user_id)
+        return users.by_id(refresh_token.user_id)
 
     def revoke_old_credential(self, refresh_token):
         if off(defences.REFRESH_ROTATION):
