@@ -29,6 +29,7 @@ from sim.parties import (
     USERS,
 )
 from sim.security_headers import add_security_headers
+from sim.session_cookie import install as install_session_cookies
 from sim.tracing import TracingMiddleware
 
 DEFAULTS: dict[str, Any] = {
@@ -57,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(DEFAULTS)
     app.config["SECRET_KEY"] = secrets.token_hex(32)
     app.config.update(config or {})
+    install_session_cookies(app)
     app.config.setdefault("CORS_ORIGINS", [app.config["CLIENT_BASE_URL"]])
     # The manager always passes a file in its own work folder (removed when it stops); an
     # app made on its own (tests, a notebook) keeps its database in memory.

@@ -13,13 +13,27 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, session
+from flask import current_app, g, session
 
 from sim.authorization_server import users
 from sim.authorization_server.models import LoginSession, User, db
 from sim.authorization_server.switches import now
 
 KEY = "login_session"
+
+
+def _row(session_id: object) -> LoginSession | None:
+    """The session row `session_id` names, read once per request: `current_user` and
+    `auth_time` both ask for it while one consent is answered (the database session keeps
+    only weak references, so without this the second question reads the row again)."""
+    if not isinstance(session_id, str):
+        return None
+    memo = g.get("_login_session")
+    if memo is not None and memo[0] == session_id:
+        return memo[1]
+    item = db.session.get(LoginSession, session_id)
+    g._login_session = (session_id, item)
+    return item
 
 
 def start(user: User) -> None:
@@ -35,14 +49,12 @@ def start(user: User) -> None:
     db.session.add(item)
     db.session.commit()
     session[KEY] = item.id
+    g._login_session = (item.id, item)
 
 
 def current_user() -> User | None:
     """The logged-in user, if this browser's session id names a live session."""
-    session_id = session.get(KEY)
-    if not isinstance(session_id, str):
-        return None
-    item = db.session.get(LoginSession, session_id)
+    item = _row(session.get(KEY))
     if item is None or item.ended_at or item.expires_at <= now():
         return None
     return users.by_id(item.user_id)
@@ -50,17 +62,14 @@ def current_user() -> User | None:
 
 def end() -> None:
     """Log out: the session ends on the server, so no copy of the cookie revives it."""
-    session_id = session.get(KEY)
-    if isinstance(session_id, str):
-        item = db.session.get(LoginSession, session_id)
-        if item is not None and not item.ended_at:
-            item.ended_at = now()
-            db.session.commit()
+    item = _row(session.get(KEY))
+    if item is not None and not item.ended_at:
+        item.ended_at = now()
+        db.session.commit()
     session.clear()
 
 
 def auth_time() -> int | None:
     """When the current session's user logged in (OpenID Connect Core §2 `auth_time`)."""
-    session_id = session.get(KEY)
-    item = db.session.get(LoginSession, session_id) if isinstance(session_id, str) else None
+    item = _row(session.get(KEY))
     return item.created_at if item is not None else None
