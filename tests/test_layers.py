@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "sim.defences",
         "sim.form_csrf",
         "sim.security_headers",
+        "sim.session_cookie",
         "sim.dpop",
         "sim.demo_reset",
         "sim.result",
