@@ -293,7 +293,8 @@ TITLES: dict[Ref, str] = {
     ("RFC 9449", "7.1"): "The DPoP Authentication Scheme",
     ("RFC 9449", "7.2"): "Compatibility with the Bearer Authentication Scheme",
     ("RFC 9449", "11.4"): "Untrusted Code in the Client Context",
-    # RFC 9700 (numbers: RFC 9700's text; titles: draft-ietf-oauth-security-topics-29's contents)
+    # RFC 9700 (the table of contents of an rfc-editor rendering of RFC 9700, linking each
+    # rfc9700#section-N; it differs from draft-29's in §4.1: "Redirection", not "Redirect")
     ("RFC 9700", ""): "Best Current Practice for OAuth 2.0 Security",
     ("RFC 9700", "2"): "Best Practices",
     ("RFC 9700", "2.1"): "Protecting Redirect-Based Flows",
@@ -304,10 +305,12 @@ TITLES: dict[Ref, str] = {
     ("RFC 9700", "2.3"): "Access Token Privilege Restriction",
     ("RFC 9700", "2.4"): "Resource Owner Password Credentials Grant",
     ("RFC 9700", "3"): "The Updated OAuth 2.0 Attacker Model",
-    ("RFC 9700", "4.1"): "Insufficient Redirect URI Validation",
+    ("RFC 9700", "4.1"): "Insufficient Redirection URI Validation",
     ("RFC 9700", "4.1.1"): "Redirect URI Validation Attacks on Authorization Code Grant",
     ("RFC 9700", "4.1.3"): "Countermeasures",
     ("RFC 9700", "4.2.4"): "Countermeasures",
+    ("RFC 9700", "4.3.1"): "Authorization Code in Browser History",
+    ("RFC 9700", "4.3.2"): "Access Token in Browser History",
     ("RFC 9700", "4.4"): "Mix-Up Attacks",
     ("RFC 9700", "4.4.1"): "Attack Description",
     ("RFC 9700", "4.4.2"): "Countermeasures",

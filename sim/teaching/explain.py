@@ -91,7 +91,8 @@ FLOW_RULES: list[Rule] = [
         _at(C, "GET", "/spa"),
         "The single-page app loads. Its code is public, so it cannot keep a secret: it is a "
         "public client and proves itself with PKCE instead. Its script makes a random "
-        "code_verifier (Web Crypto), keeps it in the page, and sends only "
+        "code_verifier (Web Crypto), keeps it in sessionStorage only while the browser is away "
+        "at the authorization server, and sends only "
         "code_challenge = BASE64URL(SHA256(code_verifier)) to the authorization server.",
         "RFC 6749 §2.1, RFC 7636 §4.1-4.3",
     ),
@@ -99,7 +100,7 @@ FLOW_RULES: list[Rule] = [
         _at(C, "GET", "/spa/callback"),
         "The code arrives at the SPA's own page. The server only serves static HTML: the "
         "script checks state and iss, removes the code from the address bar, and redeems it "
-        "itself. The code alone is useless without the verifier, which never left the page.",
+        "itself. The code alone is useless without the verifier, which never left this browser.",
         "RFC 6749 §4.1.2, RFC 9207 §2.4, RFC 7636 §1",
     ),
     (
@@ -108,7 +109,7 @@ FLOW_RULES: list[Rule] = [
         "browsers never send it, so the server never sees the token. Scripts on the page read "
         "it from location.hash (every script, injected ones too), and the full URL stays in "
         "browser history.",
-        "RFC 6749 §4.2.2, RFC 9700 §2.1.2",
+        "RFC 6749 §4.2, §4.2.2, RFC 9700 §2.1.2, §4.3.2",
     ),
     (
         _all(
@@ -140,8 +141,8 @@ FLOW_RULES: list[Rule] = [
         ),
         "An implicit request (response_type=token): no code, no PKCE, no client "
         "authentication; the server will hand the token itself to the browser. It is allowed "
-        "only for the one client registered for it.",
-        "RFC 6749 §4.2.1, RFC 9700 §2.1.2",
+        "only for the one client registered for it (this server's policy).",
+        "RFC 6749 §4.2, §4.2.1, RFC 9700 §2.1.2",
     ),
     (
         _all(_at(AS, "POST", "/authorize"), _narrowed_consent),
@@ -405,7 +406,7 @@ RULES: list[Rule] = [
         "The client starts the flow: it makes a random state (bound to this browser's session) "
         "and a secret PKCE code_verifier, and sends the browser to the authorization server "
         "with code_challenge = BASE64URL(SHA256(code_verifier)).",
-        "RFC 6749 §4.1.1, RFC 7636 §4.3",
+        "RFC 6749 §4.1.1, RFC 7636 §4.2, §4.3",
     ),
     (
         _all(_at(AS, "GET", "/authorize"), _status(400)),
@@ -433,7 +434,7 @@ RULES: list[Rule] = [
     (
         _at(AS, "GET", "/login"),
         "The login page of the authorization server: only this server ever sees the password.",
-        "RFC 6749 §1.1, §3.1",
+        "RFC 6749 §1.3.1, §3.1",
     ),
     (
         _all(_at(AS, "POST", "/login"), _status(300, 399)),
@@ -531,7 +532,8 @@ RULES: list[Rule] = [
     ),
     (
         _at(AS, "POST", "/revoke"),
-        "Logout: the client revokes its refresh token, and the server revokes the whole grant. "
+        "Logout: the client revokes its refresh token, and this server revokes the whole grant "
+        "with it (RFC 7009 lets revoking a token revoke the grant it came from). "
         "The user's session at the authorization server itself goes on: logging out of an "
         "app is not logging out everywhere.",
         "RFC 7009 §2.1",
@@ -551,7 +553,7 @@ RULES: list[Rule] = [
         _all(lambda s: s.event.to == RS, _status(401)),
         "The resource server refuses the token (missing, expired or revoked) with a "
         "WWW-Authenticate: Bearer challenge.",
-        "RFC 6750 §3.1",
+        "RFC 6750 §3, §3.1",
     ),
     (lambda s: s.event.to == RS, "An API call.", "RFC 6750 §2"),
     (
