@@ -202,9 +202,17 @@ def test_code_replay_leak_is_modelled_and_drawn(results):
     for result in (on, off):
         # The client's token request reaches the attacker only as a shipped log line.
         leak = one(result, sender=CLIENT, to=ATTACKER, method="POST", path="/log")
-        tokens = events(result, to=AUTHORIZATION_SERVER, path="/token")
+        tokens = [
+            e
+            for e in events(result, to=AUTHORIZATION_SERVER, path="/token")
+            if parse_qs(e.request_body)["grant_type"] == ["authorization_code"]
+        ]
         assert [e.sender for e in tokens] == [CLIENT, ATTACKER]
         assert tokens[0].request_body == tokens[1].request_body
+        # What leaked: the code, the verifier and the client's own credentials (Basic).
+        assert tokens[1].request_headers["Authorization"].startswith("Basic ")
+        assert {"code", "code_verifier"} <= set(parse_qs(tokens[1].request_body))
+        assert "client's own credentials" in leak.note
         assert parse_qs(leak.request_body)["body"] == [tokens[0].request_body]
         assert result.outcome["leaked"] == ["code", "code_verifier", "client credentials"]
     replay = at(on, on.outcome["refused_at"])
@@ -212,7 +220,17 @@ def test_code_replay_leak_is_modelled_and_drawn(results):
     # The tokens issued from the code are revoked: alice's next page gets 401 from the API.
     after = events(on, sender=CLIENT, to=RESOURCE_SERVER, path="/api/profile")
     assert [e.status for e in after] == [200, 401]
+    # ... and the client's refresh token with them: the client ends alice's session.
+    refreshes = [
+        e
+        for e in events(on, sender=CLIENT, to=AUTHORIZATION_SERVER, path="/token")
+        if parse_qs(e.request_body)["grant_type"] == ["refresh_token"]
+    ]
+    assert [json.loads(e.response_body)["error"] for e in refreshes] == ["invalid_grant"]
     assert on.outcome["victim_session_still_works"] is False
+    # The note quotes RFC 9700 §4.2.4 on what one-time use cannot do.
+    assert "before the legitimate client does so" in replay.note
+    assert "§4.2.4" in replay.rfc
     assert at(off, off.outcome["evidence"]).sender == ATTACKER
 
 

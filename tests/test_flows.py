@@ -198,25 +198,44 @@ def test_api_answers_cors_for_pages(simulation, http):
 # -- refresh rotation -----------------------------------------------------------------------
 def test_refresh_rotation_outcome(results):
     outcome = results["refresh-rotation"].outcome
-    assert outcome["refreshes"] == 2
+    # No lifetime shorter than the client's leeway: it would refresh before every call.
+    assert outcome["access_token_lifetime"] > outcome["client_refresh_leeway"]
+    assert outcome["refreshes"] == 1
+    assert outcome["expired_token_refused_at"] is not None
     assert outcome["refresh_token_rotated"] is True
     assert outcome["tokens_in_browser"] is False
 
 
 def test_refresh_rotation_trace(results):
+    """The token really expires (by the authorization server's clock, moved on for this flow),
+    the API refuses it with invalid_token, then the client refreshes and retries."""
     trace = results["refresh-rotation"].trace
     token_calls = [e for e in trace if path(e) == "/token"]
     grants = [parse_qs(e.request_body)["grant_type"][0] for e in token_calls]
-    assert grants == ["authorization_code", "refresh_token", "refresh_token"]
-    issued = [json.loads(e.response_body) for e in token_calls[:3]]
-    assert {t["expires_in"] for t in issued} == {30}  # the flow's own lifetime
-    refresh_tokens = [t["refresh_token"] for t in issued]
-    assert len(set(refresh_tokens)) == 3  # each refresh rotates
-    # Each refresh spends the previous refresh token, before expiry, from the client.
-    for call, spent in zip(token_calls[1:3], refresh_tokens[:2], strict=True):
-        assert call.sender == CLIENT and parse_qs(call.request_body)["refresh_token"] == [spent]
+    assert grants == ["authorization_code", "refresh_token"]
+    first, second = (json.loads(e.response_body) for e in token_calls)
+    assert first["expires_in"] == second["expires_in"] == 120  # the flow's own lifetime
+    assert second["refresh_token"] != first["refresh_token"]  # the refresh rotates
+    refresh = token_calls[1]
+    assert refresh.sender == CLIENT
+    assert parse_qs(refresh.request_body)["refresh_token"] == [first["refresh_token"]]
+    bearer = {e.seq: e.request_headers.get("Authorization", "") for e in trace}
+    api = [e for e in trace if e.sender == CLIENT and e.to == RESOURCE_SERVER]
+    # The first page view: both calls answered with the first token.
+    assert [e.status for e in api[:2]] == [200, 200]
+    assert all(first["access_token"] in bearer[e.seq] for e in api[:2])
+    # After the clock moved: the same token, refused with RFC 6750's challenge ...
+    refused = api[2]
+    assert refused.status == 401 and first["access_token"] in bearer[refused.seq]
+    assert refused.params.challenge["error"] == "invalid_token"
+    assert refused.response_headers["WWW-Authenticate"].startswith("Bearer ")
+    check = next(e for e in trace if e.parent == refused.exchange and path(e) == "/introspect")
+    assert json.loads(check.response_body) == {"active": False}
+    # ... then the refresh, then the same call again with the new token, answered 200.
+    assert refused.seq < refresh.seq < api[3].seq
+    assert api[3].status == 200 and second["access_token"] in bearer[api[3].seq]
     # The browser never holds a token: no token value in any exchange it took part in.
-    tokens = {v for t in issued for k, v in t.items() if k.endswith("_token")}
+    tokens = {v for t in (first, second) for k, v in t.items() if k.endswith("_token")}
     for event in trace:
         if USER_AGENT in (event.sender, event.to):
             seen = event.url + (event.location or "") + event.response_body

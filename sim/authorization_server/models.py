@@ -17,6 +17,8 @@ from authlib.integrations.sqla_oauth2 import (
 from flask_sqlalchemy import SQLAlchemy
 from werkzeug.security import check_password_hash
 
+from sim.authorization_server.switches import now
+
 # One database session per request, and nothing in it is read back after a change by
 # someone else: reloading every object after each commit (the default) only costs time.
 db = SQLAlchemy(session_options={"expire_on_commit": False})
@@ -87,10 +89,15 @@ class Token(db.Model, OAuth2TokenMixin):
     #: The thumbprint of the DPoP key the tokens are bound to (RFC 9449 §6), if any.
     dpop_jkt = db.Column(db.String(64), nullable=True)
 
-    def revoke(self, now: int | None = None) -> None:
-        now = now or int(time.time())
-        self.access_token_revoked_at = self.access_token_revoked_at or now
-        self.refresh_token_revoked_at = self.refresh_token_revoked_at or now
+    def is_expired(self) -> bool:
+        # Authlib's mixin reads time.time(); this server's clock (`switches.now`) can be moved
+        # on for one flow, so expiry is judged by the same clock that stamped `issued_at`.
+        return bool(self.expires_in) and self.issued_at + self.expires_in < now()
+
+    def revoke(self, stamp: int | None = None) -> None:
+        stamp = stamp or now()
+        self.access_token_revoked_at = self.access_token_revoked_at or stamp
+        self.refresh_token_revoked_at = self.refresh_token_revoked_at or stamp
 
 
 class LoginSession(db.Model):

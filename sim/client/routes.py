@@ -48,6 +48,7 @@ from sim.form_csrf import check_csrf, csrf_token, same_token
 from sim.parties import CLIENT
 from sim.tracing import build_trace, trace_session
 from sim.tracing.context import current_flow
+from sim.tracing.params import bearer_challenge
 
 bp = Blueprint("client", __name__)
 
@@ -373,8 +374,8 @@ def index():
         return external_index(sid, token)
     api = oauth_session(token, sid)
     base = cfg("RESOURCE_SERVER_URL")
-    profile = api.get(base + "/api/profile", timeout=10)
-    photos = api.get(base + "/api/photos", timeout=10)
+    profile = call_api(api, "GET", base + "/api/profile")
+    photos = call_api(api, "GET", base + "/api/photos")
     token = current_app.extensions["tokens"].get(sid) or token
     history = current_app.extensions["history"]
     for answer in (profile, photos):
@@ -388,6 +389,20 @@ def index():
         happened=history.get(sid),
         console_link=partial(console_link, cfg("CONSOLE_URL")),
     )
+
+
+def call_api(api: OAuth2Session, method: str, url: str, **kwargs) -> requests.Response:
+    """One API call. Authlib refreshes first when the token is about to expire by this app's
+    clock (`REFRESH_LEEWAY`); when the API still answers `invalid_token` (the server's clock
+    says the token has expired, or it was revoked), refresh once and retry: RFC 6749 §1.5
+    steps (E)-(G), and RFC 6750 §3.1: "The client MAY request a new access token and retry
+    the protected resource request." A refused refresh ends the session (`server_refused`)."""
+    answer = api.request(method, url, timeout=10, **kwargs)
+    refused = bearer_challenge(answer.headers.get("WWW-Authenticate", "")).get("error")
+    if answer.status_code == 401 and refused == "invalid_token" and api.token.get("refresh_token"):
+        api.refresh_token(authorization_server()["token_endpoint"])
+        answer = api.request(method, url, timeout=10, **kwargs)
+    return answer
 
 
 def external_index(sid: str, token: dict):

@@ -494,6 +494,13 @@ class Simulation:
             self.switches.set(flow, off, **settings)
         return flow
 
+    def update_flow(self, flow: str, **settings: Any) -> None:
+        """Change some of a running flow's settings (e.g. move its clock on), keeping the
+        others and its switches."""
+        if self.switches is not None:
+            current = self.switches.get(flow)
+            self.switches.set(flow, current.pop("off", ()), **{**current, **settings})
+
     def user_agent(self, flow: str, party: str = USER_AGENT) -> UserAgent:
         agent = UserAgent(flow, party)
         with self._agents_lock:

@@ -65,6 +65,8 @@ class Scenario:
     rfc: str | None = None
     #: Defences that are absent by the scenario's premise (not switchable, always off).
     premise_off: tuple[str, ...] = ()
+    #: Steps this scenario tells its own way, in the step table (see `StepNote`).
+    notes: tuple[StepNote, ...] = ()
 
     @property
     def defences(self) -> tuple[str, ...]:
@@ -102,7 +104,17 @@ class Scenario:
         raise NotImplementedError
 
     def finish(self, played: Any, trace: Trace, flow: str, off: tuple[str, ...]):
+        if self.notes:
+            trace = trace.with_events(self.told(list(trace.events)))
         return ScenarioResult(self.name, bool(off), trace, played, flow, off)
+
+    def told(self, events: list[Event]) -> list[Event]:
+        """The events, each that one of `notes` matches with that note instead."""
+        for i, event in enumerate(events):
+            own = next((n for n in self.notes if n.at(event)), None)
+            if own is not None:
+                events[i] = replace(event, note=own.note, rfc=own.rfc)
+        return events
 
 
 # -- attacks ----------------------------------------------------------------------------------
@@ -135,7 +147,7 @@ class Guard:
 
 @dataclass(frozen=True)
 class StepNote:
-    """A step this attack tells its own way (the generic note would be too vague): every
+    """A step this scenario tells its own way (the generic note would be too vague): every
     event `at` matches gets `note` and `rfc` instead of the teaching layer's."""
 
     at: Callable[[Event], bool]
@@ -166,8 +178,6 @@ class AttackScenario(Scenario):
 
     kind = "attack"
     guards: tuple[Guard, ...] = ()
-    #: Steps this attack explains itself (its leak, its injection), in the step table.
-    notes: tuple[StepNote, ...] = ()
 
     @property
     def defences(self) -> tuple[str, ...]:
@@ -208,10 +218,7 @@ class AttackScenario(Scenario):
             if proof and event.exchange == proof and 200 <= event.status < 300:
                 evidence = event.seq
                 marks.setdefault(i, []).append(f"OFF: evidence, {played.proves}")
-        for i, event in enumerate(events):
-            own = next((n for n in self.notes if n.at(event)), None)
-            if own is not None:
-                events[i] = replace(event, note=own.note, rfc=own.rfc)
+        events = self.told(events)
         for i, texts in marks.items():
             events[i] = replace(events[i], defence="; ".join(texts))
         marked = trace.with_events(events)  # the same type: a drawn trace stays drawn

@@ -34,6 +34,10 @@ class Stage(Protocol):
         """A fresh flow id; `off` and `settings` hold for this flow only, until end_flow."""
         ...
 
+    def update_flow(self, flow: str, **settings: Any) -> None:
+        """Change some settings of a running flow (e.g. `clock_offset`), keeping the rest."""
+        ...
+
     def end_flow(self, flow: str) -> None: ...
 
     def user_agent(self, flow: str, party: str = USER_AGENT) -> UserAgent:
