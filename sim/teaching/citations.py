@@ -245,6 +245,8 @@ TITLES: dict[Ref, str] = {
     ("RFC 7662", ""): "OAuth 2.0 Token Introspection",
     ("RFC 7662", "2"): "Introspection Endpoint",
     ("RFC 7662", "2.1"): "Introspection Request",
+    ("RFC 7662", "2.2"): "Introspection Response",
+    ("RFC 7662", "4"): "Security Considerations",
     # RFC 8252
     ("RFC 8252", ""): "OAuth 2.0 for Native Apps",
     ("RFC 8252", "6"): "Initiating the Authorization Request from a Native App",
@@ -408,6 +410,9 @@ UNCHECKED: dict[Ref, str] = {
     ("RFC 7009", "2.2"): "heading seen only in code comments quoting the RFC",
     ("RFC 7662", "2"): "heading seen only in a compliance table quoting the RFC",
     ("RFC 7662", "2.1"): "heading seen only in a compliance table quoting the RFC",
+    ("RFC 7662", "2.2"): "heading seen only in a code comment and a compliance table quoting "
+    "the RFC",
+    ("RFC 7662", "4"): "title seen only in an issue thread linking rfc7662#section-4",
     ("RFC 8252", "6"): "quotations disagree (one puts this title at §7); §7 is Receiving the "
     "Authorization Response in another, with a link to #section-7",
     ("RFC 8252", "7"): "heading seen only in a quotation linking rfc8252#section-7",
