@@ -283,6 +283,7 @@ TITLES: dict[Ref, str] = {
     ("RFC 9207", "3"): "Authorization Server Metadata",
     # RFC 9449 (table of contents)
     ("RFC 9449", ""): "OAuth 2.0 Demonstrating Proof of Possession (DPoP)",
+    ("RFC 9449", "1"): "Introduction",
     ("RFC 9449", "2"): "Objectives",
     ("RFC 9449", "4.2"): "DPoP Proof JWT Syntax",
     ("RFC 9449", "4.3"): "Checking DPoP Proofs",
