@@ -37,6 +37,7 @@ REFRESH_ROTATION = "refresh-rotation"
 PKCE_DOWNGRADE = "pkce-downgrade"
 ISS = "iss"
 DPOP = "dpop"
+NONCE = "nonce"
 #: Every defence name of the contract (ARCHITECTURE.md, "Defences and attack outcomes"):
 #: what a quiz can offer as choices; each attack lists its own in its guards.
 NAMES = (
@@ -48,6 +49,7 @@ NAMES = (
     PKCE_DOWNGRADE,
     ISS,
     DPOP,
+    NONCE,
 )
 
 _settings: ContextVar[Mapping[str, Any] | None] = ContextVar("flow_settings", default=None)

@@ -16,11 +16,12 @@ from sim import Simulation
 from sim.cli import main
 from sim.parties import ATTACKER, AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER, USER_AGENT
 from sim.scenarios import SCENARIOS
+from sim.tracing.jwt import decode_unverified
 
 #: The contract (ARCHITECTURE.md, "Defences and attack outcomes"), in the order met.
 DEFENCES = {
     "csrf-state": ["state", "pkce"],
-    "code-injection": ["pkce"],
+    "code-injection": ["pkce", "nonce"],
     "code-interception": ["pkce"],
     "redirect-uri-tampering": ["exact-redirect-uri"],
     "code-replay": ["one-time-code"],
@@ -452,6 +453,40 @@ def test_code_injection_is_rfc_9700_4_5(results):
     assert json.loads(token.response_body)["error"] == "invalid_grant"
     proof = at(off, off.outcome["evidence"])
     assert (proof.sender, proof.to) == (ATTACKER, CLIENT) and "Tea party" in proof.response_body
+
+
+def test_code_injection_without_pkce_is_stopped_by_the_nonce(sim):
+    """RFC 9700 §4.5.3.2: an OpenID Connect client that checks the ID token's nonce against
+    its session's detects the injected code even without PKCE, and uses none of the tokens."""
+    result = sim.run("code-injection", off=["pkce"])
+    outcome = result.outcome
+    assert outcome["attack_succeeded"] is False and outcome["stopped_by"] == "nonce"
+    # Both logins asked for an ID token with a nonce of their own.
+    victims, attackers = (
+        params(one(result, sender=who, path="/authorize").url) for who in (USER_AGENT, ATTACKER)
+    )
+    assert "openid" in victims["scope"].split() and "openid" in attackers["scope"].split()
+    assert victims["nonce"] != attackers["nonce"]
+    assert "code_challenge" not in attackers  # no PKCE: the server issues alice's tokens
+    token = one(result, sender=CLIENT, path="/token")
+    assert token.status == 200
+    id_token = json.loads(token.response_body)["id_token"]
+    assert decode_unverified(id_token)["claims"]["nonce"] == victims["nonce"]
+    refused = at(result, outcome["refused_at"])
+    assert (refused.sender, refused.to, urlsplit(refused.url).path) == (
+        ATTACKER,
+        CLIENT,
+        "/callback",
+    )
+    assert refused.status == 400 and "ID token is not valid" in refused.response_body
+    assert refused.defence.startswith("nonce:")
+    # The tokens are disregarded (§4.5.3.2): no UserInfo, no API call with them.
+    assert not events(result, path="/userinfo") and not events(result, to=RESOURCE_SERVER)
+
+
+def test_code_injection_with_the_nonce_off_alone_is_still_stopped_by_pkce(sim):
+    outcome = sim.run("code-injection", off=["nonce"]).outcome
+    assert outcome["attack_succeeded"] is False and outcome["stopped_by"] == "pkce"
 
 
 def test_back_button_says_the_login_already_finished(sim):

@@ -263,6 +263,8 @@ def check_id_token(token: dict, server: dict[str, str], nonce: str | None):
             server["client_id"],
             nonce,
             token.get("access_token"),
+            # With `nonce` switched off for a scenario's flow this client skips that check.
+            check_nonce=not defences.is_off(defences.NONCE, store()),
         )
     except (IDTokenError, ValueError) as error:
         return message(

