@@ -9,6 +9,7 @@ child stops too rather than serve on as an orphan.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -37,6 +38,11 @@ def main(argv: list[str]) -> int:
     sock = socket.socket(fileno=config["fd"])  # bound and listening, by the manager
     switches = Switchboard(config["switches_path"]) if config.get("switches_path") else None
     app = build_app(party, config["urls"], store, config["options"], switches)
+    # What exists now (modules, the app, its keys and templates) lives as long as the process.
+    # Frozen, it is out of the cyclic collector's sight: each full collection no longer walks
+    # ~90,000 objects that can never be garbage (about 5 % of the server's CPU per flow).
+    gc.collect()
+    gc.freeze()
     print(f"serving on {config['urls'][party]}", flush=True)
     try:
         serve_forever(app, sock, party, CONSOLE_THREADS if party == "console" else THREADS)
