@@ -16,7 +16,7 @@ import secrets
 from flask import current_app, g, session
 
 from sim.authorization_server import users
-from sim.authorization_server.models import LoginSession, User, db
+from sim.authorization_server.models import LoginSession, User, db, insert
 from sim.authorization_server.switches import now
 
 KEY = "login_session"
@@ -40,16 +40,17 @@ def start(user: User) -> None:
     """A new session for `user`, under a new id (never the one the browser came with)."""
     session.clear()
     stamp = now()
-    item = LoginSession(
-        id=secrets.token_urlsafe(32),
-        user_id=user.id,
-        created_at=stamp,
-        expires_at=stamp + int(current_app.config["LOGIN_SESSION_LIFETIME"]),
-    )
-    db.session.add(item)
+    values = {
+        "id": secrets.token_urlsafe(32),
+        "user_id": user.id,
+        "created_at": stamp,
+        "expires_at": stamp + int(current_app.config["LOGIN_SESSION_LIFETIME"]),
+        "ended_at": 0,
+    }
+    insert(LoginSession, **values)
     db.session.commit()
-    session[KEY] = item.id
-    g._login_session = (item.id, item)
+    session[KEY] = values["id"]
+    g._login_session = (values["id"], LoginSession(**values))
 
 
 def current_user() -> User | None:

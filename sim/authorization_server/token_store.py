@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 
 from sim.authorization_server.dpop_binding import bound_key
-from sim.authorization_server.models import AuthorizationCode, Token, db
+from sim.authorization_server.models import AuthorizationCode, Token, db, insert
 from sim.authorization_server.switches import now
 
 
@@ -23,7 +23,11 @@ def save_token(token: dict, request) -> None:
     else:
         family, code_id = uuid.uuid4().hex, (code.id if code is not None else None)
     user = request.user
-    item = Token(
+    if previous is not None and previous.refresh_token == token.get("refresh_token"):
+        # Rotation switched off: the same refresh token lives on in the new row.
+        previous.refresh_token = None
+    insert(
+        Token,
         client_id=request.client.client_id,
         user_id=user.id if user else None,
         code_id=code_id,
@@ -34,10 +38,6 @@ def save_token(token: dict, request) -> None:
         issued_at=now(),
         dpop_jkt=bound_key(),  # RFC 9449: None for a bearer token
     )
-    if previous is not None and previous.refresh_token == token.get("refresh_token"):
-        # Rotation switched off: the same refresh token lives on in the new row.
-        previous.refresh_token = None
-    db.session.add(item)
     db.session.commit()
 
 

@@ -36,7 +36,7 @@ from flask import current_app
 from sim import defences
 from sim.authorization_server import login_sessions, users
 from sim.authorization_server.authorization_request import CODE_CHECKS, ChecksInOrder
-from sim.authorization_server.models import AuthorizationCode, db
+from sim.authorization_server.models import AuthorizationCode, db, insert
 from sim.authorization_server.switches import off
 from sim.authorization_server.token_store import claim_code, revoke_tokens_of_code
 
@@ -47,7 +47,8 @@ class AuthorizationCodeGrant(ChecksInOrder, grants.AuthorizationCodeGrant):
 
     def save_authorization_code(self, code, request):
         payload = request.payload.data
-        item = AuthorizationCode(
+        insert(
+            AuthorizationCode,
             code=code,
             client_id=request.client.client_id,
             redirect_uri=request.payload.redirect_uri or "",
@@ -59,9 +60,7 @@ class AuthorizationCodeGrant(ChecksInOrder, grants.AuthorizationCodeGrant):
             nonce=payload.get("nonce"),  # OpenID Connect: returned in the ID token
             authenticated_at=login_sessions.auth_time(),
         )
-        db.session.add(item)
         db.session.commit()
-        return item
 
     def query_authorization_code(self, code, client):
         item = AuthorizationCode.query.filter_by(code=code, client_id=client.client_id).first()

@@ -33,7 +33,7 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from sim import defences
 from sim.authorization_server import users
 from sim.authorization_server.dpop_binding import check_refresh_binding
-from sim.authorization_server.models import Token, db
+from sim.authorization_server.models import Token
 from sim.authorization_server.switches import now, off
 from sim.authorization_server.token_store import revoke_family
 
@@ -72,10 +72,14 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     def authenticate_user(self, refresh_token):
         return users.by_id(refresh_token.user_id)
 
+    def save_token(self, token):
+        # The old refresh token is spent in the same commit that stores the new one, rather
+        # than in a second commit afterwards (Authlib's revoke_old_credential, called next).
+        if not off(defences.REFRESH_ROTATION):
+            # The old access token keeps working until it expires; only its refresh token
+            # is spent. Marking it "rotated" (not revoked) is what makes reuse detectable.
+            self.request.refresh_token.rotated_at = now()
+        super().save_token(token)
+
     def revoke_old_credential(self, refresh_token):
-        if off(defences.REFRESH_ROTATION):
-            return
-        # The old access token keeps working until it expires; only its refresh token
-        # is spent. Marking it "rotated" (not revoked) is what makes reuse detectable.
-        refresh_token.rotated_at = now()
-        db.session.commit()
+        """Done in `save_token`, in the transaction that stores the new token."""
