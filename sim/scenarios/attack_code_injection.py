@@ -84,6 +84,13 @@ class CodeInjection(AttackScenario):
             "RFC 9700 §4.5.1",
         ),
         StepNote(
+            step(ATTACKER, AUTHORIZATION_SERVER, "POST", "/authorize"),
+            "The authorization response of the attacker's own login (as bob) comes back to "
+            "the attacker's browser, which holds it instead of following it: this is the "
+            "response the attacker will tamper with.",
+            "RFC 9700 §4.5.1",
+        ),
+        StepNote(
             step(ATTACKER, CLIENT, "GET", "/callback"),
             "The injection: in the authorization response of their own login, the attacker "
             "puts alice's code in place of bob's. The state is the attacker's own, so the "

@@ -157,6 +157,7 @@ STATE_PKCE_NONCE = _fixed(
         ("RFC 7636", "1"),
         ("RFC 9700", "4.5"),
         ("OIDC Core", "3.1.2.1"),
+        ("RFC 9700", "2.1"),
     ),
     keywords=(
         ("csrf", "browser session", "forgery"),

@@ -289,7 +289,7 @@ def _exchange_section(redeem: Event, request: dict[str, str]) -> Section:
 def _tokens_section(run: _Run, redeem: Event) -> Section:
     tokens = redeem.params.answer
     kind = (
-        "a JWT anyone can decode"
+        "a JWT anyone can decode, though the client treats it as opaque, RFC 9068 §6"
         if tokens.get("access_token", "").count(".") == 2
         else ("an opaque string")
     )
@@ -346,7 +346,7 @@ def _refresh_section(refresh: Event) -> Section:
         + (
             " and a new refresh token: the old one is now spent. That is rotation: if the "
             "old one ever comes back, someone copied it, and the server revokes the whole "
-            "family (RFC 9700 §4.14)."
+            "family (RFC 9700 §4.14.2)."
             if rotated
             else "."
         )
