@@ -48,6 +48,11 @@ def app_urls(port_base: int = DEFAULT_PORT_BASE) -> dict[str, str]:
 #: Where the apps are with the default ports: what an app assumes when built on its own.
 DEFAULT_URLS = app_urls()
 
+#: Another resource server the authorization server issues tokens for (RFC 8707 resource
+#: indicator), which the simulator does not run: a token meant for it exists to show the
+#: photo API refusing a token whose `aud` names someone else (RFC 9068 §4).
+PRINT_SHOP_API = "https://print-shop.example/api"
+
 SCOPES = {
     "openid": "Sign you in to the app: tell it who you are (OpenID Connect)",
     "profile": "Read your name",
@@ -203,6 +208,7 @@ __all__ = [
     "PARTY_ORDER",
     "LOOPBACK",
     "PORT_OFFSETS",
+    "PRINT_SHOP_API",
     "RESOURCE_SERVER",
     "SCOPES",
     "USERS",

@@ -23,6 +23,7 @@ from sim.dpop import (
     htu_of,
     thumbprint,
 )
+from sim.parties import DEFAULT_URLS, RESOURCE_SERVER
 from sim.resource_server import create_app
 from sim.resource_server.protector import IntrospectionValidator
 
@@ -173,8 +174,12 @@ def rs(monkeypatch):
     return client
 
 
+#: The photo API's own identifier, which introspection names in `aud` (RFC 9068 §4).
+AUDIENCE = DEFAULT_URLS[RESOURCE_SERVER]
+
+
 def _active(jkt=None, scope="profile photos:read"):
-    answer = {"active": True, "username": "alice", "sub": "1", "scope": scope}
+    answer = {"active": True, "username": "alice", "sub": "1", "scope": scope, "aud": AUDIENCE}
     if jkt:
         answer["cnf"] = {"jkt": jkt}
         answer["token_type"] = "DPoP"

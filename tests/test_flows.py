@@ -12,7 +12,7 @@ import requests
 from click.testing import CliRunner
 
 from sim.cli import main
-from sim.parties import AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER, USER_AGENT
+from sim.parties import AUTHORIZATION_SERVER, CLIENT, PRINT_SHOP_API, RESOURCE_SERVER, USER_AGENT
 from sim.scenarios import SCENARIOS
 from tests.conftest import s256
 
@@ -90,7 +90,7 @@ def test_cli_json(simulation):
     data = json.loads(result.output)
     assert data["scenario"] == "client-credentials"
     assert data["outcome"]["refresh_token_issued"] is False
-    assert [e["from"] for e in data["events"]] == [CLIENT, CLIENT, RESOURCE_SERVER]
+    assert [e["from"] for e in data["events"]] == [CLIENT, CLIENT, RESOURCE_SERVER] * 2
 
 
 # -- public client + PKCE -------------------------------------------------------------------
@@ -269,6 +269,14 @@ def test_client_credentials(results):
     assert "refresh_token" not in json.loads(token.response_body)
     api = next(e for e in trace if e.to == RESOURCE_SERVER)
     assert api.sender == CLIENT and api.kind == "api-call"
+    # The audience lesson: a token for the print shop's API is refused by the photo API.
+    assert outcome["other_audience_token_status"] == 401
+    assert outcome["other_audience_token_error"] == "invalid_token"
+    other = [e for e in trace if path(e) == "/token"][1]
+    assert parse_qs(other.request_body)["resource"] == [PRINT_SHOP_API]
+    refused = [e for e in trace if e.to == RESOURCE_SERVER][1]
+    assert refused.status == 401 and "another resource server" in refused.response_body
+    assert refused.note.startswith("That token, sent to the photo API by mistake")
 
 
 def test_service_token_is_not_a_user(simulation, http):

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 import requests
+
+from sim.parties import PRINT_SHOP_API
 
 
 def test_profile_and_photos_with_a_valid_token(oauth):
@@ -85,3 +90,39 @@ def test_another_auth_scheme_gets_bare_bearer_and_dpop_challenges(oauth, sim):
     assert response.status_code == 401
     # RFC 6750 §3.1 and RFC 9449 §7.2: no error code, both schemes offered.
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="photos", DPoP algs="ES256"'
+
+
+def _claims(jwt_text: str) -> dict:
+    payload = jwt_text.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def test_token_for_another_resource_server_is_refused(oauth, sim):
+    """RFC 9068 §4 / RFC 9700 §2.3: the API checks `aud`. A live token the authorization
+    server issued for another resource (RFC 8707 `resource`) is 401 invalid_token here."""
+    grant = oauth.get_code()
+    mine = oauth.redeem(grant).json()
+    assert _claims(mine["access_token"])["aud"] == sim.resource_server_url
+    elsewhere = oauth.token(
+        {"grant_type": "refresh_token", "refresh_token": mine["refresh_token"]}
+        | {"resource": PRINT_SHOP_API}
+    ).json()
+    assert _claims(elsewhere["access_token"])["aud"] == PRINT_SHOP_API
+    # Active, and introspection says whom it is for ...
+    answer = oauth.introspect(elsewhere["access_token"]).json()
+    assert answer["active"] is True and answer["aud"] == PRINT_SHOP_API
+    # ... which is not this API.
+    response = oauth.api("/api/profile", elsewhere["access_token"])
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_token"
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize("resource", ["https://unknown.example/api", "not a uri"])
+def test_a_resource_the_server_does_not_serve_is_invalid_target(oauth, resource):
+    response = oauth.token(
+        {"grant_type": "client_credentials", "resource": resource},
+        auth=("demo-service", "service-secret"),
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_target"

@@ -25,6 +25,7 @@ from sim.parties import (
     CLIENT,
     CLIENTS,
     DEFAULT_URLS,
+    PRINT_SHOP_API,
     RESOURCE_SERVER,
     USERS,
 )
@@ -36,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "ISSUER": DEFAULT_URLS[AUTHORIZATION_SERVER],
     "CLIENT_BASE_URL": DEFAULT_URLS[CLIENT],
     "RESOURCE_AUDIENCE": DEFAULT_URLS[RESOURCE_SERVER],
+    # Other resource servers a client may ask a token for (RFC 8707 `resource`).
+    "OTHER_RESOURCES": [PRINT_SHOP_API],
     "ACCESS_TOKEN_LIFETIME": 300,
     "CODE_LIFETIME": 60,
     # The device flow (RFC 8628): seconds a device code lives, and between polls.

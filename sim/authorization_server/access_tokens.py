@@ -1,7 +1,13 @@
-"""What an access token looks like: an RFC 9068 JWT, signed ES256 with a key made at start-up.
+"""What an access token looks like: an RFC 9068 JWT, signed ES256 with a key made at start-up,
+and whom it is for (its `aud`).
 
 A resource server can check it offline against `/jwks.json`, or ask the introspection
 endpoint (RFC 7662) whether it is still active (revocation is only visible there).
+
+The audience is the photo API unless the token request names another resource server this
+server knows with RFC 8707's `resource` parameter (one per request here). RFC 8707 §2: "The
+authorization server SHOULD audience-restrict issued access tokens to the resource(s)
+indicated by the "resource" parameter." An unknown one is `invalid_target`.
 """
 
 from __future__ import annotations
@@ -9,8 +15,9 @@ from __future__ import annotations
 import uuid
 from functools import partial
 
+from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
-from flask import current_app
+from flask import current_app, has_request_context, request
 from joserfc.jwk import ECKey, KeySet
 
 from sim import defences
@@ -22,6 +29,34 @@ def token_lifetime(default: int, client, grant_type: str) -> int:
     asks for another (flow option `access_token_lifetime`), so refresh-rotation can show a
     token expiring in seconds without every other flow, or the whole server, changing."""
     return int(defences.option("access_token_lifetime", trace_store(), default))
+
+
+class InvalidTargetError(OAuth2Error):
+    """RFC 8707 §2: "The requested resource is invalid, missing, unknown, or malformed." """
+
+    error = "invalid_target"
+
+
+def known_resources() -> list[str]:
+    return [current_app.config["RESOURCE_AUDIENCE"], *current_app.config["OTHER_RESOURCES"]]
+
+
+def requested_audience() -> str:
+    """The resource server the token being issued is for (checked by `check_resource`)."""
+    wanted = request.form.get("resource") if has_request_context() else None
+    return wanted if wanted in known_resources() else current_app.config["RESOURCE_AUDIENCE"]
+
+
+def check_resource() -> OAuth2Error | None:
+    """A token request's `resource`, if any: one this server issues tokens for."""
+    wanted = request.form.getlist("resource")
+    if not wanted:
+        return None
+    if len(wanted) > 1:
+        return InvalidTargetError("This server issues a token for one resource at a time.")
+    if wanted[0] not in known_resources():
+        return InvalidTargetError("This server issues no tokens for that resource.")
+    return None
 
 
 def new_refresh_token(*_args, **_kwargs) -> str:
@@ -45,7 +80,7 @@ class JWTAccessTokens(JWTBearerTokenGenerator):
         return KeySet([self.key])
 
     def get_audiences(self, client, user, scope):
-        return current_app.config["RESOURCE_AUDIENCE"]
+        return requested_audience()
 
     def get_extra_claims(self, client, grant_type, user, scope):
         return {"username": user.username} if user else {}

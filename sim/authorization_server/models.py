@@ -97,6 +97,8 @@ class Token(db.Model, OAuth2TokenMixin):
     rotated_at = db.Column(db.Integer, nullable=False, default=0)
     #: The thumbprint of the DPoP key the tokens are bound to (RFC 9449 §6), if any.
     dpop_jkt = db.Column(db.String(64), nullable=True)
+    #: The resource server the access token is for (its `aud`, RFC 8707 §2).
+    audience = db.Column(db.String(255), nullable=True)
 
     def is_expired(self) -> bool:
         # Authlib's mixin reads time.time(); this server's clock (`switches.now`) can be moved

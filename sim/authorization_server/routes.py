@@ -23,6 +23,7 @@ from flask import (
 )
 
 from sim.authorization_server import login_sessions, users
+from sim.authorization_server.access_tokens import check_resource
 from sim.authorization_server.back_channel_request import first_failure
 from sim.authorization_server.dpop_binding import check_token_request
 from sim.authorization_server.login_sessions import current_user
@@ -163,8 +164,14 @@ def token():
     if request.method == "OPTIONS":
         return cors(Response(status=204))
     # Then a DPoP proof, if one came (RFC 9449 §5).
-    refused = refused_before_authlib() or check_token_request()
+    refused = refused_before_authlib() or check_token_request() or refused_resource()
     return cors(no_store(refused or server().create_token_response()))
+
+
+def refused_resource():
+    """RFC 8707 §2: a `resource` this server issues no tokens for is `invalid_target`."""
+    error = check_resource()
+    return None if error is None else server().handle_error_response(None, error)
 
 
 @bp.route("/revoke", methods=["POST", "OPTIONS"])

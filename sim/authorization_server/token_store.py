@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from sim.authorization_server.access_tokens import requested_audience
 from sim.authorization_server.dpop_binding import bound_key
 from sim.authorization_server.models import AuthorizationCode, Token, db, insert
 from sim.authorization_server.switches import now
@@ -37,6 +38,7 @@ def save_token(token: dict, request) -> None:
         expires_in=token.get("expires_in", 0),
         issued_at=now(),
         dpop_jkt=bound_key(),  # RFC 9449: None for a bearer token
+        audience=requested_audience(),
     )
     db.session.commit()
 

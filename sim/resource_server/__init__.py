@@ -17,6 +17,9 @@ from sim.tracing import TracingMiddleware
 
 DEFAULTS: dict[str, Any] = {
     "AUTHORIZATION_SERVER_URL": DEFAULT_URLS[AUTHORIZATION_SERVER],
+    # How this API names itself in a token's `aud` (RFC 9068 §4): its own URL, the resource
+    # indicator the authorization server puts there (RFC 8707 §2).
+    "AUDIENCE": DEFAULT_URLS[RESOURCE_SERVER],
     "RS_CLIENT_ID": client_by_id("demo-rs").client_id,
     "RS_CLIENT_SECRET": client_by_id("demo-rs").secret,
     "TRACE_STORE": None,
@@ -32,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["AUTHORIZATION_SERVER_URL"] + "/introspect",
         (app.config["RS_CLIENT_ID"], app.config["RS_CLIENT_SECRET"]),
         app.config["TRACE_STORE"],
+        app.config["AUDIENCE"],
     )
     app.extensions["photos"] = PhotoStore()
     app.register_blueprint(bp)

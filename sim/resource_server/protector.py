@@ -5,6 +5,9 @@ Authlib's ResourceProtector parses the `Authorization` header and picks the vali
 scheme; the token itself is checked by introspection (RFC 7662), so a revoked token is
 refused on the very next call. What this module adds to Authlib, and why:
 
+- the token must be meant for this API: introspection's `aud` must name it (RFC 9068 §4,
+  RFC 8707 §2), else a token the authorization server issued for another resource server
+  would be accepted here too;
 - every refusal carries a `WWW-Authenticate` challenge (Authlib's 403 insufficient_scope has
   none; RFC 6750 §3 asks for one, with the needed `scope`), and a missing token gets no error
   code (RFC 6750 §3.1);
@@ -34,6 +37,23 @@ from sim.resource_server.challenges import BEARER, DPOP, REALM, Refusal
 from sim.tracing import party_session
 
 
+def check_audience(token: dict, audience: str, scheme: str) -> None:
+    """RFC 9068 §4: "The resource server MUST validate that the "aud" claim contains a
+    resource indicator value corresponding to an identifier the resource server expects for
+    itself." Introspection answers the token's `aud` (RFC 8707 §2); a token for another
+    resource server is refused with invalid_token (RFC 6750 §3.1)."""
+    aud = token.get("aud")
+    audiences = aud if isinstance(aud, list) else [aud]
+    if audience not in audiences:
+        raise Refusal(
+            401,
+            "invalid_token",
+            f"This token is meant for another resource server (aud {aud!r}), not this API "
+            "(RFC 9068 Section 4).",
+            scheme,
+        )
+
+
 def bound_key(token: dict) -> str | None:
     """The thumbprint a token is bound to (introspection's `cnf.jkt`), if any."""
     cnf = token.get("cnf")
@@ -44,11 +64,12 @@ class IntrospectionValidator(IntrospectTokenValidator):
     """Bearer tokens: asks the authorization server about every token (RFC 7662); no local
     JWT check, so revocation takes effect on the very next request."""
 
-    def __init__(self, url: str, credentials: tuple[str, str], store) -> None:
+    def __init__(self, url: str, credentials: tuple[str, str], store, audience: str) -> None:
         super().__init__(realm=REALM)
         self.url = url
         self.credentials = credentials
         self.store = store
+        self.audience = audience
         self._local = threading.local()
 
     def _session(self) -> requests.Session:
@@ -70,6 +91,7 @@ class IntrospectionValidator(IntrospectTokenValidator):
 
     def validate_token(self, token, scopes, request):
         super().validate_token(token, scopes, request)
+        check_audience(token, self.audience, BEARER)
         if bound_key(token):
             raise Refusal(
                 401,
@@ -85,8 +107,10 @@ class DPoPValidator(IntrospectionValidator):
 
     TOKEN_TYPE = "dpop"
 
-    def __init__(self, url: str, credentials: tuple[str, str], store, replay: ReplayCache):
-        super().__init__(url, credentials, store)
+    def __init__(
+        self, url: str, credentials: tuple[str, str], store, audience: str, replay: ReplayCache
+    ):
+        super().__init__(url, credentials, store, audience)
         self.replay = replay
 
     def validate_request(self, request):
@@ -104,6 +128,7 @@ class DPoPValidator(IntrospectionValidator):
 
     def validate_token(self, token, scopes, request):
         IntrospectTokenValidator.validate_token(self, token, scopes, request)
+        check_audience(token, self.audience, DPOP)
         jkt = bound_key(token)
         if jkt is None:
             raise Refusal(
@@ -125,11 +150,13 @@ class DPoPValidator(IntrospectionValidator):
 class TokenGuard:
     """Authlib's ResourceProtector with both schemes, its errors turned into `Refusal`s."""
 
-    def __init__(self, url: str, credentials: tuple[str, str], store) -> None:
+    def __init__(self, url: str, credentials: tuple[str, str], store, audience: str) -> None:
         self.protector = ResourceProtector()
-        self.protector.register_token_validator(IntrospectionValidator(url, credentials, store))
         self.protector.register_token_validator(
-            DPoPValidator(url, credentials, store, ReplayCache())
+            IntrospectionValidator(url, credentials, store, audience)
+        )
+        self.protector.register_token_validator(
+            DPoPValidator(url, credentials, store, audience, ReplayCache())
         )
 
     def check(self, scope: str) -> dict:

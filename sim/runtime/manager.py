@@ -119,7 +119,11 @@ def _build_app(party: str, urls: dict[str, str], store: TraceStore | None, optio
         from sim.resource_server import create_app
 
         return create_app(
-            {"AUTHORIZATION_SERVER_URL": urls[AUTHORIZATION_SERVER], "TRACE_STORE": store}
+            {
+                "AUTHORIZATION_SERVER_URL": urls[AUTHORIZATION_SERVER],
+                "AUDIENCE": urls[RESOURCE_SERVER],
+                "TRACE_STORE": store,
+            }
         )
     if party == CLIENT:
         from sim.client import create_app

@@ -259,6 +259,9 @@ TITLES: dict[Ref, str] = {
     ("RFC 8414", "3.1"): "Authorization Server Metadata Request",
     ("RFC 8414", "3.3"): "Authorization Server Metadata Validation",
     # RFC 8628
+    # RFC 8707 (§2's text read in the stored RFC, whose headings lost their titles)
+    ("RFC 8707", ""): "Resource Indicators for OAuth 2.0",
+    ("RFC 8707", "2"): "Resource Parameter",
     ("RFC 8628", ""): "OAuth 2.0 Device Authorization Grant",
     ("RFC 8628", "1"): "Introduction",
     ("RFC 8628", "3"): "Protocol",
@@ -423,6 +426,8 @@ UNCHECKED: dict[Ref, str] = {
     ("RFC 8414", "2"): "heading seen only in quotations of the RFC",
     ("RFC 8414", "3.1"): "heading seen only in a quotation of rfc8414.txt",
     ("RFC 8414", "3.3"): "heading seen only in code comments quoting the RFC",
+    ("RFC 8707", "2"): "the stored RFC's heading lost its title; title seen in a quotation "
+    "linking rfc8707#section-2",
     ("RFC 8628", "1"): "the RFC's text is not stored",
     ("RFC 8628", "3"): "the RFC's text is not stored",
     ("RFC 8628", "3.1"): "the RFC's text is not stored",

@@ -48,7 +48,8 @@ class Introspection(IntrospectionEndpoint):
             "name": user.name if user else None,
             "scope": token.get_scope(),
             "sub": str(user.id) if user else token.client_id,
-            "aud": current_app.config["RESOURCE_AUDIENCE"],
+            # RFC 8707 §2: the audience restriction goes in the member of the same name.
+            "aud": token.audience or current_app.config["RESOURCE_AUDIENCE"],
             "iss": current_app.config["ISSUER"],
             "exp": token.issued_at + token.expires_in,
             "iat": token.issued_at,
