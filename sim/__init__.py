@@ -13,7 +13,7 @@ console is `sim.terminal()`): importing the subpackage later would replace it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sim import parties
@@ -64,6 +64,13 @@ def load_trace(path: str) -> Trace:
 def fetch_trace(url: str, flow: str | None = None) -> Trace:
     """The live trace of a running `oauth-sim up` (its client app at `url`), drawable."""
     return Trace.of(trace_io.fetch_trace(url, flow))
+
+
+def follow_trace(url: str, flow: str | None = None, interval: float = 0.25) -> Iterator[Trace]:
+    """The live trace of a running `oauth-sim up` now, then each batch of new events as it
+    is recorded (polling only for what is new), until the caller stops."""
+    for part in trace_io.follow_trace(url, flow, interval):
+        yield Trace.of(part)
 
 
 def cheatsheet() -> str:
@@ -119,6 +126,7 @@ __all__ = [
     "drill_templates",
     "drill_topics",
     "fetch_trace",
+    "follow_trace",
     "find_notebooks",
     "notebook_folders",
     "get_scenario",

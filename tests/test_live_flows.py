@@ -196,3 +196,50 @@ def test_trace_follow_prints_each_new_event_as_it_happens(live):
         process.wait(timeout=10)
         reader.join(timeout=10)
         process.stdout.close()
+
+
+def test_trace_after_a_cursor_gives_only_what_is_new(live):
+    whole = live_trace(live)
+    cursor = whole["cursor"]
+    assert isinstance(cursor, int) and "flows" in whole
+    flow = last_login_flow(live)  # one more login, after the whole read
+    page = requests.get(live.client_url + "/trace", params={"after": cursor}, timeout=5).json()
+    assert page["after"] == cursor and page["cursor"] > cursor
+    new = [e for e in page["events"] if e["flow"] == flow]
+    mine = live_trace(live, flow)["events"]
+    assert [e["exchange"] for e in new] == [e["exchange"] for e in mine]
+    # Each new event keeps its place (seq) in the whole trace as read now.
+    now = {e["exchange"]: e["seq"] for e in live_trace(live)["events"]}
+    assert all(now[e["exchange"]] == e["seq"] for e in page["events"])
+    # The flow's own numbering with ?flow=, and pages of one event lose nothing.
+    got, at = [], cursor
+    while True:
+        answer = requests.get(
+            live.client_url + "/trace", params={"flow": flow, "after": at, "limit": 1}, timeout=5
+        ).json()
+        if not answer["events"]:
+            break
+        (event,) = answer["events"]
+        got.append((event["seq"], event["exchange"]))
+        at = answer["cursor"]
+    assert sorted(got) == [(e["seq"], e["exchange"]) for e in mine]
+
+
+@pytest.mark.parametrize("query", ["after=x", "after=-1", "limit=1.5", "after=" + "9" * 40])
+def test_trace_refuses_a_cursor_that_is_not_a_whole_number(live, query):
+    response = requests.get(live.client_url + "/trace?" + query, timeout=5)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+def test_following_the_trace_polls_only_for_new_events(live):
+    import sim as public
+
+    last_login_flow(live)
+    parts = public.follow_trace(live.client_url, interval=0.05)
+    first = next(parts)
+    assert first.events  # what is there already
+    flow = last_login_flow(live)
+    new = next(parts).events
+    while not any(e.path.startswith("/callback") for e in new if e.flow == flow):
+        new += next(parts).events
+    assert {e.exchange for e in new}.isdisjoint(e.exchange for e in first.events)

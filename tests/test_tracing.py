@@ -254,3 +254,33 @@ def test_the_sqlite_store_writes_a_senders_timing_on_its_own_soon(tmp_path):
     assert other.records("f")[0]["sender_ms"] == 2.5
     store.close()
     other.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "memory"])
+def test_reading_after_a_cursor_gives_each_record_once_with_its_place(tmp_path, kind):
+    store = TraceStore(str(tmp_path / "t.sqlite")) if kind == "sqlite" else MemoryTraceStore()
+    assert store.last_recorded() == 0
+    # Recorded in another order than started: "b" started first but finished last.
+    store.record("a2", "f", 20, {"n": "a2"})
+    store.record("g1", "g", 15, {"n": "g1"})
+    store.begin("b", "f", 10)
+    cursor, first = store.after(0, "f")
+    assert [(seq, r["n"]) for seq, r in first] == [(1, "a2")]  # "b" is not complete yet
+    store.record("b", "f", 10, {"n": "b"})
+    cursor, second = store.after(cursor, "f")
+    assert [(seq, r["n"]) for seq, r in second] == [(1, "b")]  # its place in start order
+    assert store.after(cursor, "f") == (cursor, [])
+    # All flows, a page at a time: nothing lost, nothing twice.
+    seen, cursor = [], 0
+    while True:
+        cursor, page = store.after(cursor, limit=2)
+        if not page:
+            break
+        seen += [r["n"] for _, r in page]
+    assert sorted(seen) == ["a2", "b", "g1"] and cursor == store.last_recorded() == 3
+    # A whole read stops where it started and comes in start order, in batches.
+    upto = store.last_recorded()
+    store.record("late", "f", 5, {"n": "late"})
+    batches = list(store.batches(None, upto, size=2))
+    assert [[r["n"] for r in b] for b in batches] == [["b", "g1"], ["a2"]]
+    assert store.has_flow("g") and not store.has_flow("nope")

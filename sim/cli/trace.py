@@ -4,7 +4,7 @@ or followed live (`--follow` prints each new event as it is recorded)."""
 from __future__ import annotations
 
 import json
-import time
+from dataclasses import replace
 
 import click
 
@@ -47,6 +47,9 @@ def trace(
     """Show the trace of a running `oauth-sim up` (or of a saved JSON file)."""
     if follow and file_:
         fail("--follow reads a running `oauth-sim up`; it cannot follow a file")
+    if follow:
+        _follow(url, flow, as_json, svg, redact, explain)
+        return
     try:
         loaded = sim.load_trace(file_) if file_ else sim.fetch_trace(url, flow)
     except sim.TraceFileError as error:
@@ -56,9 +59,6 @@ def trace(
         if not loaded.events:
             fail(f"no flow {flow!r} in {file_}")
     shown = loaded.redacted() if redact else loaded
-    if follow:
-        _follow(url, flow, as_json, svg, redact, explain, shown)
-        return
     if as_json:
         click.echo(json.dumps({"flow": flow, "events": shown.to_dicts(detail=True)}, indent=2))
     else:
@@ -90,27 +90,41 @@ def _line(event, explain: bool) -> str:
     return line
 
 
-def _follow(url, flow, as_json, svg, redact, explain, first) -> None:
-    """Print what is there, then every event recorded after it, until Ctrl-C."""
-    printed: set[str] = set()
-    current = first
+def _follow(url, flow, as_json, svg, redact, explain) -> None:
+    """Print what is there, then every event recorded after it, until Ctrl-C. Each poll
+    asks only for what is new; the events are kept here only for --svg and --redact (a
+    placeholder such as <code-1> must mean the same value all along)."""
+    kept: list = []
+    keep = bool(svg or redact)
+    parts = sim.follow_trace(url, flow, FOLLOW_INTERVAL)
     try:
         while True:
-            new = [e for e in current.events if e.exchange not in printed]
+            try:
+                part = next(parts)
+            except sim.TraceFileError as error:
+                fail(str(error))
+            new = part.events
+            if keep:
+                kept.extend(new)
+                whole = sim.Trace(_in_order(kept), part.title)
+                if redact:
+                    whole = whole.redacted()
+                    fresh = {e.exchange for e in new}
+                    new = [e for e in whole.events if e.exchange in fresh]
             for event in new:
-                printed.add(event.exchange)
                 if as_json:
                     click.echo(json.dumps(event.to_dict(detail=True)))
                 else:
                     click.echo(_line(event, explain))
             if new and svg:
-                _write_svg(current, svg)
-            time.sleep(FOLLOW_INTERVAL)
-            try:
-                current = sim.fetch_trace(url, flow)
-            except sim.TraceFileError as error:
-                fail(str(error))
-            if redact:
-                current = current.redacted()
+                _write_svg(whole, svg)
     except KeyboardInterrupt:
         pass
+
+
+def _in_order(events: list) -> list:
+    """Events gathered poll by poll, in the order their requests started, numbered again
+    (an exchange can be recorded after one it started before, e.g. a callback after the
+    token request it made)."""
+    ordered = sorted(events, key=lambda e: (e.time, e.seq))
+    return [replace(e, seq=i) for i, e in enumerate(ordered, 1)]

@@ -31,6 +31,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2 import OAuth2Error
 from flask import (
     Blueprint,
+    Response,
     current_app,
     jsonify,
     redirect,
@@ -46,7 +47,7 @@ from sim.client.history import console_link
 from sim.client.id_token import IDTokenError, verify_id_token
 from sim.form_csrf import check_csrf, csrf_token, same_token
 from sim.parties import CLIENT
-from sim.tracing import build_trace, trace_session
+from sim.tracing import feed, trace_session
 from sim.tracing.context import current_flow
 from sim.tracing.params import bearer_challenge
 
@@ -506,21 +507,27 @@ def _error_of(response: requests.Response) -> tuple[str, str]:
 def trace():
     """The live trace (contract JSON event schema, plus each event's flow, headers and
     bodies, secrets named in `secrets`), for `oauth-sim trace` and the class.
-    `?flow=ID` keeps one flow; an id that names no flow is a 404."""
+    `?flow=ID` keeps one flow; an id that names no flow is a 404. `?after=N[&limit=M]`:
+    only what was recorded after cursor N (see `sim.tracing.feed`); the whole trace is
+    streamed, so reading it does not cost the client its size in memory."""
 
     trace_store = store()
     if trace_store is None:
         return jsonify({"error": "tracing is off"}), 404
     flow = request.args.get("flow") or None
-    if flow is not None and flow not in trace_store.flows():
+    cursors = {}
+    for name in ("after", "limit"):
+        value = request.args.get(name)
+        if value is not None:
+            if not value.isdigit() or len(value) > 18:
+                description = f"{name} must be a whole number"
+                return jsonify({"error": "invalid_request", "error_description": description}), 400
+            cursors[name] = int(value)
+    if flow is not None and not trace_store.has_flow(flow):
         return jsonify({"error": "unknown_flow", "error_description": "no flow has this id"}), 404
-    events = build_trace(trace_store.records(flow)).to_dicts(detail=True)
-    answer = {"flow": flow, "flows": trace_store.flows(), "events": events}
-    dropped = trace_store.dropped_flows()
-    if dropped:  # said once, here, not on every event
-        answer["dropped_flows"] = dropped
-        answer["note"] = f"The {dropped} oldest flows were dropped to keep the trace bounded."
-    return jsonify(answer)
+    if cursors:
+        return jsonify(feed.after(trace_store, flow, cursors.get("after", 0), cursors.get("limit")))
+    return Response(feed.whole(trace_store, flow), mimetype="application/json")
 
 
 @bp.get("/healthz")

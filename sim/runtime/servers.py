@@ -20,7 +20,11 @@ from sim.tracing.limits import MAX_BODY
 THREADS = 6
 #: Waitress buffers a whole request body before the app runs: past twice the apps' own
 #: limit (`sim.tracing.limits.MAX_BODY`, a traced 413) it answers 413 itself, unread.
-LIMITS = {"max_request_body_size": 2 * MAX_BODY}
+#: It buffers a response at most ~1 MB ahead of the client (its default is 16 MB):
+#: past it the app's thread waits for the socket. A streamed whole-trace read (`GET /trace`,
+#: ~20 MB for a class's 500 flows) otherwise piled up 16 MB in memory per read, in whichever
+#: thread's malloc arena, and the client kept ~16 MB more of RSS after each of the first reads.
+LIMITS = {"max_request_body_size": 2 * MAX_BODY, "outbuf_high_watermark": 1024 * 1024}
 #: The console holds one thread per open event stream (one per console tab).
 CONSOLE_THREADS = 16
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
 
 import requests
 
@@ -48,9 +50,12 @@ def load_trace(path: str) -> Trace:
     return Trace(_events(data, path), path, _annotate_missing)
 
 
-def fetch_trace(url: str, flow: str | None = None) -> Trace:
+def _get(url: str, flow: str | None, **params: int) -> dict:
+    """One answer of a running `oauth-sim up`'s GET /trace, as JSON."""
     try:
-        response = requests.get(url.rstrip("/") + "/trace", params={"flow": flow or ""}, timeout=5)
+        response = requests.get(
+            url.rstrip("/") + "/trace", params={"flow": flow or "", **params}, timeout=5
+        )
     except requests.RequestException:
         raise TraceFileError(f"nothing answers at {url}: is `oauth-sim up` running?") from None
     if response.status_code == 404 and flow:
@@ -61,7 +66,44 @@ def fetch_trace(url: str, flow: str | None = None) -> Trace:
         data = response.json()
     except ValueError:
         raise TraceFileError(f"{url}/trace did not answer JSON") from None
+    if not isinstance(data, dict):
+        raise TraceFileError(f'{url}/trace: expected an object with an "events" list')
+    return data
+
+
+def _title(url: str, data: dict) -> str:
     # A bounded store says once, at the top, that its oldest flows were dropped: so does
     # the title of what is shown.
-    title = f"{url} ({data['note']})" if isinstance(data.get("note"), str) else url
-    return Trace(_events(data, url), title, _annotate_missing)
+    return f"{url} ({data['note']})" if isinstance(data.get("note"), str) else url
+
+
+def fetch_trace(url: str, flow: str | None = None) -> Trace:
+    data = _get(url, flow)
+    return Trace(_events(data, url), _title(url, data), _annotate_missing)
+
+
+#: Most events one poll of `follow_trace` asks for; a full page is followed at once.
+FOLLOW_PAGE = 500
+
+
+def follow_trace(url: str, flow: str | None = None, interval: float = 0.25) -> Iterator[Trace]:
+    """The trace now, then each batch of events recorded after it, polling every
+    `interval` seconds for only what is new (`?after=` the last cursor; never the whole
+    trace again). Events carry their `seq` in the whole (or the flow's) trace. Runs until
+    the caller stops; raises TraceFileError when the app stops answering."""
+    data = _get(url, flow)
+    cursor = data.get("cursor")
+    yield Trace(_events(data, url), _title(url, data), _annotate_missing)
+    if not isinstance(cursor, int):
+        raise TraceFileError(f"{url}/trace gives no cursor to follow from")
+    full = False
+    while True:
+        if not full:
+            time.sleep(interval)
+        data = _get(url, flow, after=cursor, limit=FOLLOW_PAGE)
+        events = _events(data, url)
+        full = len(events) >= FOLLOW_PAGE
+        if isinstance(data.get("cursor"), int):
+            cursor = data["cursor"]
+        if events:
+            yield Trace(events, _title(url, data), _annotate_missing)

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from sim.tracing.jwt import decode_unverified
 from sim.tracing.params import Params
-from sim.tracing.values import SECRET_NAMES
+from sim.tracing.values import SECRET_NAMES, protocol_values
 
 KINDS = ("redirect", "page", "form-post", "browser-call", "back-channel", "api-call")
 
@@ -115,6 +115,29 @@ class Event:
             data["jwt"] = self.jwts
             out.update({k: v for k, v in data.items() if k not in out})
         return out
+
+    @classmethod
+    def from_record(cls, seq: int, record: dict[str, Any]) -> Event:
+        """The event of a store record, numbered `seq`. A record kept without its protocol
+        values (outside live mode the middleware leaves them for the reader) has them
+        parsed here, once: that parse is also the event's `params`."""
+        data = {k: v for k, v in record.items() if k != "sender_ms"}
+        data["seq"] = seq
+        params = None
+        if "values" not in data:
+            params = Params.parse(
+                data.get("url", ""),
+                data.get("request_headers"),
+                data.get("request_body", ""),
+                data.get("location"),
+                data.get("response_headers"),
+                data.get("response_body", ""),
+            )
+            data["values"] = protocol_values(params)
+        event = cls.from_dict(data)
+        if params is not None:
+            event.__dict__["params"] = params  # `params` is a cached_property: seed it
+        return event
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Event:

@@ -26,6 +26,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from sim.tracing.limits import MAX_FLOWS, cut_record
@@ -38,10 +39,13 @@ CREATE TABLE IF NOT EXISTS exchanges (
     exchange TEXT PRIMARY KEY,
     flow TEXT NOT NULL DEFAULT '',
     start_ns INTEGER NOT NULL DEFAULT 0,
+    recorded INTEGER,
     data TEXT,
     sender_ms REAL
 );
-CREATE INDEX IF NOT EXISTS exchanges_flow ON exchanges (flow, start_ns);
+CREATE INDEX IF NOT EXISTS exchanges_flow ON exchanges (flow, start_ns, recorded);
+CREATE INDEX IF NOT EXISTS exchanges_start ON exchanges (start_ns, recorded);
+CREATE INDEX IF NOT EXISTS exchanges_recorded ON exchanges (recorded);
 CREATE TABLE IF NOT EXISTS flow_options (
     flow TEXT PRIMARY KEY,
     options TEXT NOT NULL
@@ -178,9 +182,10 @@ class TraceStore:
                 if flow not in self._known_flows:
                     self._new_flow(flow)
                 self._conn.execute(
-                    "INSERT INTO exchanges (exchange, flow, start_ns, data) VALUES (?, ?, ?, ?) "
+                    "INSERT INTO exchanges (exchange, flow, start_ns, recorded, data) "
+                    "VALUES (?, ?, ?, (SELECT COALESCE(MAX(recorded), 0) + 1 FROM exchanges), ?) "
                     "ON CONFLICT(exchange) DO UPDATE SET flow=excluded.flow, "
-                    "start_ns=excluded.start_ns, data=excluded.data",
+                    "start_ns=excluded.start_ns, recorded=excluded.recorded, data=excluded.data",
                     (exchange, flow, start_ns, text),
                 )
                 if self.live:
@@ -258,10 +263,76 @@ class TraceStore:
     def flows(self) -> list[str]:
         with self._lock:
             rows = self._conn.execute(
-                "SELECT flow FROM exchanges WHERE data IS NOT NULL "
+                "SELECT flow FROM exchanges WHERE recorded IS NOT NULL "
                 "GROUP BY flow ORDER BY MIN(start_ns)"
             ).fetchall()
         return [r[0] for r in rows]
+
+    def has_flow(self, flow: str) -> bool:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT 1 FROM exchanges WHERE flow = ? AND recorded IS NOT NULL LIMIT 1", (flow,)
+            ).fetchone()
+        return row is not None
+
+    # -- reading in pieces (`sim.tracing.feed`) ---------------------------------------------
+    # Every complete record has a `recorded` number, counting up in the order records were
+    # written (one counter for the whole file): a reader that has seen everything up to N
+    # asks for what came after N, and a whole read stops at the N it started at.
+
+    def last_recorded(self) -> int:
+        with self._lock:
+            row = self._conn.execute("SELECT COALESCE(MAX(recorded), 0) FROM exchanges").fetchone()
+        return row[0]
+
+    def batches(
+        self, flow: str | None, upto: int, size: int = 100
+    ) -> Iterator[list[dict[str, Any]]]:
+        """The complete records numbered up to `upto`, in start order, `size` at a time;
+        the lock is held for one batch at a time, never while the caller uses it."""
+        where = "recorded IS NOT NULL AND recorded <= ? AND (start_ns, rowid) > (?, ?)"
+        args: list[Any] = [upto]
+        if flow is not None:
+            where += " AND flow = ?"
+        last = (-1, -1)
+        while True:
+            with self._lock:
+                self._write_senders()
+                rows = self._conn.execute(
+                    f"SELECT data, sender_ms, start_ns, rowid FROM exchanges WHERE {where} "
+                    "ORDER BY start_ns, rowid LIMIT ?",
+                    [*args, *last, *([flow] if flow is not None else []), size],
+                ).fetchall()
+            if not rows:
+                return
+            yield [{**json.loads(data), "sender_ms": ms} for data, ms, _, _ in rows]
+            last = rows[-1][2:]
+
+    def after(
+        self, cursor: int, flow: str | None = None, limit: int | None = None
+    ) -> tuple[int, list[tuple[int, dict[str, Any]]]]:
+        """The complete records numbered after `cursor` (of `flow`, if given), at most
+        `limit` of them in the order they were recorded, then put in start order, each with
+        its `seq` in the whole (or the flow's) trace; and the cursor to ask from next."""
+        flow_clause = " AND flow = ?" if flow is not None else ""
+        flow_args = [flow] if flow is not None else []
+        with self._lock:
+            self._write_senders()
+            rows = self._conn.execute(
+                "SELECT data, sender_ms, recorded, start_ns, rowid FROM exchanges "
+                f"WHERE recorded > ?{flow_clause} ORDER BY recorded LIMIT ?",
+                [cursor, *flow_args, -1 if limit is None else limit],
+            ).fetchall()
+            out = []
+            for data, ms, _, start_ns, rowid in rows:
+                (seq,) = self._conn.execute(
+                    "SELECT COUNT(*) FROM exchanges WHERE recorded IS NOT NULL"
+                    f"{flow_clause} AND (start_ns, rowid) <= (?, ?)",
+                    [*flow_args, start_ns, rowid],
+                ).fetchone()
+                out.append((seq, {**json.loads(data), "sender_ms": ms}))
+        out.sort(key=lambda pair: pair[0])
+        return (rows[-1][2] if rows else cursor), out
 
     def set_flow_options(self, flow: str, options: dict[str, Any]) -> None:
         """Per-flow settings every party can read, e.g. the one defence switched off for
@@ -359,12 +430,14 @@ class MemoryTraceStore:
         self._rows: dict[str, dict[str, Any]] = {}
         self._by_flow: dict[str, list[dict[str, Any]]] = {}
         self._options: dict[str, dict[str, Any]] = {}
+        #: Records written so far: each record's `recorded` number (see `TraceStore.after`).
+        self._recorded_count = 0
 
     def _row(self, exchange: str, flow: str | None = None) -> dict[str, Any]:
         row = self._rows.get(exchange)
         if row is None:
             row = {"exchange": exchange, "flow": None, "start_ns": 0, "data": None}
-            row["sender_ms"] = None
+            row["sender_ms"] = row["recorded"] = None
             self._rows[exchange] = row
         if flow is not None and row["flow"] is None:
             if flow not in self._by_flow and len(self._by_flow) >= self.max_flows:
@@ -403,7 +476,9 @@ class MemoryTraceStore:
         data = cut_record(data)
         with self._changed:
             row = self._row(exchange, flow)
+            self._recorded_count += 1
             row["start_ns"], row["data"] = start_ns, data
+            row["recorded"] = self._recorded_count
             for value in links:
                 self._links[value] = flow
             if self.live:
@@ -425,6 +500,41 @@ class MemoryTraceStore:
             rows = [r for r in source if r["data"] is not None]
         rows.sort(key=lambda r: r["start_ns"])
         return [{**r["data"], "sender_ms": r["sender_ms"]} for r in rows]
+
+    def has_flow(self, flow: str) -> bool:
+        with self._changed:
+            return any(r["data"] is not None for r in self._by_flow.get(flow, ()))
+
+    # -- reading in pieces: the same as `TraceStore`'s ----------------------------------------
+    def last_recorded(self) -> int:
+        with self._changed:
+            return self._recorded_count
+
+    def _complete(self, flow: str | None) -> list[dict[str, Any]]:
+        """Complete rows (of `flow`) in start order (the caller holds the lock)."""
+        source = self._rows.values() if flow is None else self._by_flow.get(flow, [])
+        return sorted((r for r in source if r["data"] is not None), key=lambda r: r["start_ns"])
+
+    def batches(
+        self, flow: str | None, upto: int, size: int = 100
+    ) -> Iterator[list[dict[str, Any]]]:
+        with self._changed:
+            rows = [r for r in self._complete(flow) if r["recorded"] <= upto]
+        for start in range(0, len(rows), size):
+            yield [{**r["data"], "sender_ms": r["sender_ms"]} for r in rows[start : start + size]]
+
+    def after(
+        self, cursor: int, flow: str | None = None, limit: int | None = None
+    ) -> tuple[int, list[tuple[int, dict[str, Any]]]]:
+        with self._changed:
+            rows = self._complete(flow)
+            new = sorted(
+                ((seq, r) for seq, r in enumerate(rows, 1) if r["recorded"] > cursor),
+                key=lambda pair: pair[1]["recorded"],
+            )[:limit]
+            out = [(seq, {**r["data"], "sender_ms": r["sender_ms"]}) for seq, r in new]
+        out.sort(key=lambda pair: pair[0])
+        return (new[-1][1]["recorded"] if new else cursor), out
 
     def flows(self) -> list[str]:
         with self._changed:
