@@ -197,12 +197,14 @@ def test_a_defence_switch_makes_the_next_csrf_lure_succeed(browser):
     console.close()
 
 
-def test_a_single_page_app_login_is_one_flow_with_its_script_calls(browser):
+@pytest.mark.parametrize("start", ["/spa", "/spa?dpop=1"])
+def test_a_single_page_app_login_is_one_flow_with_its_script_calls(browser, start):
     """The SPA's token request and API calls are cross-origin fetches that carry no cookie:
-    they join the login's flow by the code and the token they carry."""
+    they join the login's flow by the code and the token they carry (with DPoP the token
+    travels as `Authorization: DPoP`, and the token request is preflighted too)."""
     sim = browser.simulation
     page = browser.new_page()
-    page.goto(sim.client_url + "/spa")
+    page.goto(sim.client_url + start)
     page.click("#login")
     page.fill("#username", "alice")
     page.fill("#password", "wonderland")
@@ -210,7 +212,7 @@ def test_a_single_page_app_login_is_one_flow_with_its_script_calls(browser):
     page.click("button[value=approve]")
     page.wait_for_selector("#hello:text('Hello, Alice')", timeout=TIMEOUT)
     events = requests.get(sim.client_url + "/trace", timeout=5).json()["events"]
-    flow = [e["flow"] for e in events if e["url"].endswith("/spa")][-1]
+    flow = [e["flow"] for e in events if e["url"].endswith(start)][-1]
     mine = [e for e in events if e["flow"] == flow]
     paths = [
         (e["from"], e["to"], e["method"], e["url"].split("?")[0].rsplit("/", 1)[-1]) for e in mine
@@ -218,4 +220,10 @@ def test_a_single_page_app_login_is_one_flow_with_its_script_calls(browser):
     assert ("user-agent", "authorization-server", "POST", "token") in paths
     assert ("user-agent", "resource-server", "GET", "photos") in paths
     assert ("resource-server", "authorization-server", "POST", "introspect") in paths
+    if "dpop" in start:
+        assert ("user-agent", "authorization-server", "OPTIONS", "token") in paths
+        api = [e for e in mine if e["method"] == "GET" and e["to"] == "resource-server"]
+        assert len(api) == 2 and all(e["status"] == 200 for e in api)
+    later = [e for e in events if e["flow"] == "live" and e["time"] > mine[0]["time"]]
+    assert not later, [e["url"] for e in later]  # nothing of this login fell outside it
     page.close()

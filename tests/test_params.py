@@ -65,7 +65,7 @@ def test_the_query_wins_over_the_body():
     assert event.params.request("code") == "from-query"
 
 
-def test_authorization_basic_and_bearer_are_decoded():
+def test_authorization_basic_bearer_and_dpop_are_decoded():
     basic = base64.b64encode(b"demo-client:demo-secret").decode()
     event = exchange(request_headers={"Authorization": f"Basic {basic}"})
     assert event.params.authorization.scheme == "Basic"
@@ -75,6 +75,8 @@ def test_authorization_basic_and_bearer_are_decoded():
     }
     bearer = exchange(request_headers={"authorization": "Bearer abc.def.ghi"})
     assert bearer.params.authorization.pairs == (("access_token", "abc.def.ghi"),)
+    dpop = exchange(request_headers={"Authorization": "DPoP abc.def.ghi", "DPoP": "x.y.z"})
+    assert dpop.params.authorization.pairs == (("access_token", "abc.def.ghi"),)
     for broken in ("Basic !!!", "Basic ", "Bearer"):
         assert Params.parse("http://a/", {"Authorization": broken}).pairs() == ()
 

@@ -14,7 +14,8 @@ this order:
    cross-origin `fetch`es, which carry no cookie; the victim's browser delivering an
    attacker's code joins the flow that issued that code, and the client's redirect then
    hands it that flow's cookie).
-4. A CORS preflight has no value: it joins the flow last seen from its `Origin`
+4. A CORS preflight has no value: it joins the flow last seen from its `Origin`, or
+   the flow whose client page was loaded last (its script sends that page's origin)
    (a simplification: two SPAs of one origin logging in at the same instant may swap
    their preflights).
 Anything else is browsing outside a login and lands in the flow `live`.
@@ -33,6 +34,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import urlsplit
 
 from sim.tracing.names import CLIENT, FLOW_HEADER
 from sim.tracing.params import Params, UrlParams
@@ -169,6 +171,12 @@ def links(flow: str, record: dict[str, Any], origin: str | None) -> tuple[str, .
     found = [value for name, value in record.get("values", ()) if name in LINKED_NAMES]
     if origin:
         found.append("origin " + origin)
+    elif record.get("to") == CLIENT and record.get("method") == "GET" and record["status"] < 300:
+        # A page of the client: its script's cross-origin calls send this page's origin, and
+        # a CORS preflight carries nothing else (the SPA's DPoP token request is preflighted
+        # before any request of this flow carried an Origin header).
+        parts = urlsplit(record.get("url", ""))
+        found.append(f"origin {parts.scheme}://{parts.netloc}")
     return tuple(found)
 
 

@@ -99,11 +99,11 @@ class Authorization:
 
     @property
     def pairs(self) -> Pairs:
-        """Basic: `client_id` and `client_secret` (RFC 6749 §2.3.1); Bearer: `access_token`
-        (RFC 6750 §2.1)."""
+        """Basic: `client_id` and `client_secret` (RFC 6749 §2.3.1); Bearer and DPoP:
+        `access_token` (RFC 6750 §2.1, RFC 9449 §7.1)."""
         if not self.credentials:
             return ()
-        if self.scheme.lower() == "bearer":
+        if self.scheme.lower() in ("bearer", "dpop"):
             return (("access_token", self.credentials),)
         if self.scheme.lower() == "basic":
             try:
