@@ -94,8 +94,10 @@ class CodeInjection(AttackScenario):
             step(ATTACKER, CLIENT, "GET", "/callback"),
             "The injection: in the authorization response of their own login, the attacker "
             "puts alice's code in place of bob's. The state is the attacker's own, so the "
-            "client accepts it and redeems the code with its client secret.",
-            "RFC 9700 §4.5.1",
+            "client accepts it and redeems the code with its client secret. What happens next "
+            "is up to the client's checks: PKCE at the token endpoint, then the nonce in the "
+            "ID token that comes back.",
+            "RFC 9700 §4.5.1, §4.5.3",
         ),
     )
 

@@ -323,6 +323,7 @@ TITLES: dict[Ref, str] = {
     ("RFC 9700", "4.4.2.1"): "Mix-Up Defense via Issuer Identification",
     ("RFC 9700", "4.5"): "Authorization Code Injection",
     ("RFC 9700", "4.5.1"): "Attack Description",
+    ("RFC 9700", "4.5.3"): "Countermeasures",
     ("RFC 9700", "4.5.3.1"): "PKCE",
     ("RFC 9700", "4.5.3.2"): "Nonce",
     ("RFC 9700", "4.5.4"): "Limitations",
