@@ -6,12 +6,14 @@ front-channel, exactly what a real browser would do on the user's behalf.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from sim.parties import EXCHANGE_HEADER, FLOW_HEADER, PARTY_HEADER, USER_AGENT
 
@@ -54,9 +56,17 @@ class _FormParser(HTMLParser):
             self.forms[-1].buttons.append((a["name"], a.get("value", "")))
 
 
+_FORM_START = re.compile(r"<form[\s>]", re.IGNORECASE)
+
+
 def parse_forms(html: str) -> list[Form]:
+    # Only the part from the first <form> on can hold a form: the head and the styles
+    # before it need no parsing (the page is parsed on every form the script submits).
+    start = _FORM_START.search(html)
+    if start is None:
+        return []
     parser = _FormParser()
-    parser.feed(html)
+    parser.feed(html[start.start() :])
     return parser.forms
 
 
@@ -72,11 +82,30 @@ class _HopByHopSession(requests.Session):
         return iter(())
 
 
+class _SharedPool(HTTPAdapter):
+    """Keep-alive connections shared by every scripted browser of this process. Cookies stay
+    each browser's own (its session's jar); only the TCP connections are reused, as one
+    browser reuses them across tabs. A browser per flow with pools of its own opened new
+    connections to the client and the authorization server on every flow."""
+
+    def close(self) -> None:
+        """Shared: one browser closing must not close the others' connections."""
+
+
+_POOL = _SharedPool(pool_connections=16, pool_maxsize=64)
+
+
+def close_idle_connections() -> None:
+    """Close the shared pool's idle connections (e.g. when a simulation's servers stop)."""
+    HTTPAdapter.close(_POOL)
+
+
 class UserAgent:
     """A browser for one flow. `hops` lists every response it received, in order."""
 
     def __init__(self, flow: str, party: str = USER_AGENT) -> None:
         self.session = _HopByHopSession()
+        self.session.mount("http://", _POOL)
         self.session.trust_env = False  # no proxy lookups: loopback only, and ~1 ms faster
         self.session.headers[PARTY_HEADER] = party
         self.session.headers[FLOW_HEADER] = flow

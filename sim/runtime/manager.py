@@ -51,7 +51,7 @@ from sim.teaching.explain import annotate
 from sim.tracing import TraceStore, build_trace, trace_session
 from sim.tracing.hooks import release
 from sim.tracing.store import MemoryTraceStore
-from sim.user_agent import UserAgent
+from sim.user_agent import UserAgent, close_idle_connections
 
 PARTIES = (CLIENT, AUTHORIZATION_SERVER, RESOURCE_SERVER)
 #: Every app the manager starts: the three main parties and the attacker's server, which
@@ -452,6 +452,7 @@ class Simulation:
             for agent in agents:
                 agent.close()
         self._agents.clear()
+        close_idle_connections()
         if self.store is not None:
             self.store.close()
             self.store = None
