@@ -14,24 +14,29 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app, g, session
+from sqlalchemy import Row, select
 
 from sim.authorization_server import users
 from sim.authorization_server.models import LoginSession, User, db, insert
 from sim.authorization_server.switches import now
 
 KEY = "login_session"
+#: Read and updated with plain SQL: no request needs a tracked object of a login session.
+SESSIONS = LoginSession.__table__
 
 
-def _row(session_id: object) -> LoginSession | None:
-    """The session row `session_id` names, read once per request: `current_user` and
-    `auth_time` both ask for it while one consent is answered (the database session keeps
-    only weak references, so without this the second question reads the row again)."""
+def _row(session_id: object) -> Row | None:
+    """The session row `session_id` names (read-only: id, user_id, created_at, expires_at,
+    ended_at), read once per request: `current_user` and `auth_time` both ask for it while
+    one consent is answered. Always from the database, never cached longer: logout or
+    another tab's logout may end it at any moment."""
     if not isinstance(session_id, str):
         return None
     memo = g.get("_login_session")
     if memo is not None and memo[0] == session_id:
         return memo[1]
-    item = db.session.get(LoginSession, session_id)
+    query = select(SESSIONS).where(SESSIONS.c.id == session_id)
+    item = db.session.connection().execute(query).first()
     g._login_session = (session_id, item)
     return item
 
@@ -50,7 +55,7 @@ def start(user: User) -> None:
     insert(LoginSession, **values)
     db.session.commit()
     session[KEY] = values["id"]
-    g._login_session = (values["id"], LoginSession(**values))
+    g.pop("_login_session", None)
 
 
 def current_user() -> User | None:
@@ -63,10 +68,15 @@ def current_user() -> User | None:
 
 def end() -> None:
     """Log out: the session ends on the server, so no copy of the cookie revives it."""
-    item = _row(session.get(KEY))
-    if item is not None and not item.ended_at:
-        item.ended_at = now()
+    session_id = session.get(KEY)
+    if isinstance(session_id, str):
+        db.session.connection().execute(
+            SESSIONS.update()
+            .where(SESSIONS.c.id == session_id, SESSIONS.c.ended_at == 0)
+            .values(ended_at=now())
+        )
         db.session.commit()
+        g.pop("_login_session", None)
     session.clear()
 
 

@@ -57,10 +57,9 @@ def query_token(token_string: str, hint: str | None) -> Token | None:
 
 def claim_code(code_id: int) -> bool:
     """Mark a code used, atomically: exactly one redemption of a code can win."""
-    result = db.session.execute(
-        db.update(AuthorizationCode)
-        .where(AuthorizationCode.id == code_id, AuthorizationCode.used_at == 0)
-        .values(used_at=now())
+    codes = AuthorizationCode.__table__
+    result = db.session.connection().execute(
+        codes.update().where(codes.c.id == code_id, codes.c.used_at == 0).values(used_at=now())
     )
     db.session.commit()
     return result.rowcount == 1

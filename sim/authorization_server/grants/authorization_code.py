@@ -29,6 +29,8 @@ the tokens issued from it live on; here codes are marked used, atomically, inste
 
 from __future__ import annotations
 
+import secrets
+
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from flask import current_app
@@ -44,6 +46,11 @@ from sim.authorization_server.token_store import claim_code, revoke_tokens_of_co
 class AuthorizationCodeGrant(ChecksInOrder, grants.AuthorizationCodeGrant):
     AUTHORIZATION_CHECKS = CODE_CHECKS
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    def generate_authorization_code(self) -> str:
+        # 48 characters like Authlib's code (and no fewer random bits: 288), but from one call
+        # to the system's random source; Authlib makes one per character (~45 µs a code).
+        return secrets.token_urlsafe(36)
 
     def save_authorization_code(self, code, request):
         payload = request.payload.data
