@@ -161,6 +161,31 @@ def profile(flows: int = 60) -> dict:
     }
 
 
+def profile_server(flow, flows: int = 60, tracing: bool = True) -> dict:
+    """`flow(sim)` run `flows` times on a threads-mode simulation, profiling every thread but
+    this one (the driver): for a flow that talks to one party only (the peer's nine steps
+    talk to the authorization server alone), that party's CPU by layer, tracing included."""
+    from sim import Simulation  # noqa: PLC0415
+
+    profiles = ThreadProfiles()
+    profiles.start()  # before the servers' threads start
+    try:
+        with Simulation(tracing=tracing) as sim:
+            for _ in range(5):
+                flow(sim)
+            profiles.clear()
+            for _ in range(flows):
+                flow(sim)
+            by_layer = profiles.totals()
+    finally:
+        profiles.stop()
+    return {
+        "flows": flows,
+        "cpu_ms_per_flow_profiled": round(1000 * sum(by_layer.values()) / flows, 1),
+        "layers_percent": shares(by_layer),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flows", type=int, default=100)

@@ -493,6 +493,17 @@ def main() -> None:
         )
         for name, share in profile["layers_percent"].items():
             report.rows.append((f"  {name}", f"{share:.1f} %", ""))
+        with console.status("where our authorization server's CPU goes, by layer…"):
+            server = layers.profile_server(as_only_flow, max(n, 40))
+        report.add(
+            "as_layers",
+            "CPU of our AS on the peer's 9 steps by layer (threads mode, profiled)",
+            f"{server['cpu_ms_per_flow_profiled']} ms/flow profiled",
+            "",
+            **server,
+        )
+        for name, share in server["layers_percent"].items():
+            report.rows.append((f"  {name}", f"{share:.1f} %", ""))
 
     with Simulation() as sim:
         with console.status("diagrams…"):
