@@ -78,7 +78,7 @@ class JWTAccessTokens(JWTBearerTokenGenerator):
         self.key = key
 
     def get_jti(self, client, grant_type, user, scope) -> str:
-        # A JWT ID (RFC 9068 §2.2, RFC 7519 §4.1.7): 16 characters like Authlib's, whose
+        # The token's JWT ID (the `jti` claim): 16 characters like Authlib's, whose
         # generator calls the system's random source once per character; this calls it once.
         return secrets.token_urlsafe(12)
 
