@@ -81,6 +81,9 @@ class DemoClient:
     #: Also registered for scope `openid` (OpenID Connect sign-in), asked for only when the
     #: app wants to know who logged in, so its plain OAuth flows stay as they were.
     openid: bool = False
+    #: Where the authorization server may send the browser back after ending the user's
+    #: login there (OIDC RP-Initiated Logout's post_logout_redirect_uri), if anywhere.
+    post_logout_path: str | None = None
 
     def redirect_uri(self, base: str) -> str | None:
         """The registered redirect URI: a path of the client app at `base`, or, for a native
@@ -109,6 +112,7 @@ CLIENTS = (
         ALL_SCOPES,
         "client_secret_basic",
         openid=True,
+        post_logout_path="/logged-out",
     ),
     DemoClient(
         "demo-spa",

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.security import generate_password_hash
 
 from sim.authorization_server.device_routes import bp as device_bp
+from sim.authorization_server.end_session import bp as end_session_bp
 from sim.authorization_server.models import Client, User, db
 from sim.authorization_server.oauth2 import config_oauth
 from sim.authorization_server.routes import bp
@@ -76,6 +77,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["authorization_server"] = config_oauth(app)
     app.register_blueprint(bp)
     app.register_blueprint(device_bp)
+    app.register_blueprint(end_session_bp)
     register_reset(app)  # the classroom console's "reset demo": every login session ends
     app.after_request(add_security_headers)
     app.register_error_handler(HTTPException, _http_error)
@@ -117,6 +119,8 @@ def seed(app: Flask) -> None:
             "scope": f"openid {demo.scope}" if demo.openid else demo.scope,
             "token_endpoint_auth_method": demo.auth_method,
         }
+        if demo.post_logout_path:  # OIDC RP-Initiated Logout 1.0 §3.1
+            metadata["post_logout_redirect_uris"] = [base + demo.post_logout_path]
         client.set_client_metadata(metadata)
         db.session.add(client)
     db.session.commit()

@@ -230,6 +230,8 @@ def provider_metadata(issuer: str) -> dict:
     """The fields OpenID Connect Discovery 1.0 §3 adds to the RFC 8414 document."""
     return {
         "userinfo_endpoint": f"{issuer}/userinfo",
+        # OpenID Connect RP-Initiated Logout 1.0 §2.1 (sim.authorization_server.end_session)
+        "end_session_endpoint": f"{issuer}/end-session",
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [ALGORITHM],
         "claims_supported": CLAIMS,

@@ -8,7 +8,11 @@
 /           calls the resource server with the access token, refreshing it first when it
             is about to expire (Authlib's OAuth2Session does this with `leeway`)
 /refresh    refreshes now (a button, so a class can watch rotation happen)
-/logout     revokes the tokens at the authorization server (RFC 7009)
+/logout     revokes the tokens at the authorization server (RFC 7009): logged out of this
+            app only, the login at the authorization server goes on (the page says so)
+/logout-everywhere  the same, then sends the browser to the authorization server's
+            end_session_endpoint to end that login too (OpenID Connect RP-Initiated Logout
+            1.0 §2); it comes back to /logged-out with the state it was sent with
 
 Errors from the other servers are handled in one place (`server_refused`,
 `server_unreachable`): views just make their calls, and a refusal or a silence answers the
@@ -22,7 +26,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from authlib.common.security import generate_token
@@ -78,6 +82,7 @@ def authorization_server(name: str | None = None) -> dict[str, Any] | None:
             "jwks_uri": issuer + "/jwks.json",
             "userinfo_endpoint": issuer + "/userinfo",
             "revocation_endpoint": issuer + "/revoke",
+            "end_session_endpoint": issuer + "/end-session",
             "iss_parameter_supported": True,
             "client_id": cfg("CLIENT_ID"),
             "client_secret": cfg("CLIENT_SECRET"),
@@ -338,6 +343,7 @@ WHEN_REFUSED = {
         "RFC 7009 §2.2",
     ),
 }
+WHEN_REFUSED["client.logout_everywhere"] = WHEN_REFUSED["client.logout"]
 
 
 def end_session() -> None:
@@ -362,7 +368,7 @@ def server_refused(error: Exception):
 @bp.errorhandler(requests.RequestException)
 def server_unreachable(error: requests.RequestException):
     """A server did not answer (down, or too slow): nothing was decided, so nothing ends."""
-    if request.endpoint == "client.logout":
+    if request.endpoint in ("client.logout", "client.logout_everywhere"):
         refusal = WHEN_REFUSED["client.logout"]
         return message(refusal.title, refusal.text, 502, refusal.rfc)
     return message("A server did not answer", "Try again in a moment.", 502)
@@ -372,7 +378,12 @@ def server_unreachable(error: requests.RequestException):
 def index():
     sid, token = current_token()
     if token is None:
-        return page("index.html", token=None, external=cfg("EXTERNAL_SERVER"))
+        return page(
+            "index.html",
+            token=None,
+            external=cfg("EXTERNAL_SERVER"),
+            logged_out_here=session.pop("logged_out", None) == "here",
+        )
     if cfg("EXTERNAL_SERVER"):
         return external_index(sid, token)
     api = oauth_session(token, sid)
@@ -463,6 +474,60 @@ def add_photo():
 @bp.post("/logout")
 def logout():
     check_csrf()
+    log_out_here()
+    # Only this app forgot the user: the login at the authorization server goes on, and the
+    # next login there needs no password. The page says so and offers to end it too.
+    session["logged_out"] = "here"
+    return redirect("/")
+
+
+@bp.post("/logout-everywhere")
+def logout_everywhere():
+    """Log out here (revoking the tokens), then send the browser to the authorization
+    server's end_session_endpoint to end the user's login there (RP-Initiated Logout 1.0 §2),
+    with where to come back to and a state to recognise the answer by (§3)."""
+    check_csrf()
+    token = log_out_here()
+    server = authorization_server()
+    end_session = server.get("end_session_endpoint")
+    if not end_session:  # a server that offers none: logged out of this app only
+        session["logged_out"] = "here"
+        return redirect("/")
+    state = generate_token(24)
+    session["logout_state"] = state
+    params = {
+        "client_id": server["client_id"],
+        "post_logout_redirect_uri": cfg("BASE_URL") + "/logged-out",
+        "state": state,
+    }
+    if token and token.get("id_token"):
+        params["id_token_hint"] = token["id_token"]
+    return redirect(end_session + "?" + urlencode(params))
+
+
+@bp.get("/logged-out")
+def logged_out():
+    """Back from the authorization server's logout (RP-Initiated Logout 1.0 §3): the state
+    says it answers the request this browser made."""
+    expected = session.pop("logout_state", "")
+    if not expected or not same_token(request.args.get("state", ""), expected):
+        return message(
+            "Logged out",
+            "This app has logged you out. (This page was not reached from this app's own "
+            "request to log out at the authorization server.)",
+            200,
+        )
+    return message(
+        "Logged out everywhere",
+        "This app revoked its tokens, and the authorization server ended your login there: "
+        "the next login will ask for your password.",
+        200,
+        "OpenID Connect RP-Initiated Logout 1.0 §2",
+    )
+
+
+def log_out_here() -> dict | None:
+    """Forget this browser's login and revoke its tokens (RFC 7009); the tokens it had."""
     sid, token = current_token()
     current_app.extensions["tokens"].drop(sid)
     current_app.extensions["history"].drop(sid)
@@ -480,7 +545,7 @@ def logout():
             raise OAuthError(*_error_of(answer))
         if defences.option("check_revocation", store()):
             try_revoked_tokens(token)
-    return redirect("/")
+    return token
 
 
 def try_revoked_tokens(token: dict) -> None:

@@ -39,6 +39,9 @@ ALIASES: dict[str, str] = {
     "OpenID Connect Dynamic Client Registration 1.0": "OIDC Registration",
     "OIDC Registration": "OIDC Registration",
     "Fetch Standard": "Fetch Standard",
+    "OpenID Connect RP-Initiated Logout 1.0": "OIDC RP-Initiated Logout",
+    "OIDC RP-Initiated Logout 1.0": "OIDC RP-Initiated Logout",
+    "OIDC RP-Initiated Logout": "OIDC RP-Initiated Logout",
 }
 
 _NAMES = "|".join(re.escape(name) for name in sorted(ALIASES, key=len, reverse=True))
@@ -403,6 +406,12 @@ TITLES: dict[Ref, str] = {
     ("RFC 9110", "15.5.2"): "401 Unauthorized",
     ("RFC 9110", "15.5.14"): "413 Content Too Large",
     ("Fetch Standard", ""): "Fetch Standard (WHATWG), the CORS protocol",
+    # OpenID Connect RP-Initiated Logout 1.0 (titles from conformance tables quoting it)
+    ("OIDC RP-Initiated Logout", ""): "OpenID Connect RP-Initiated Logout 1.0",
+    ("OIDC RP-Initiated Logout", "2"): "RP-Initiated Logout",
+    ("OIDC RP-Initiated Logout", "2.1"): "OpenID Provider Discovery Metadata",
+    ("OIDC RP-Initiated Logout", "3"): "Redirection to RP After Logout",
+    ("OIDC RP-Initiated Logout", "3.1"): "Client Registration Metadata",
 }
 
 #: Pairs whose number and title were not read in the document's own text in the library,
@@ -427,6 +436,11 @@ UNCHECKED: dict[Ref, str] = {
     ("RFC 8414", "2"): "heading seen only in quotations of the RFC",
     ("RFC 8414", "3.1"): "heading seen only in a quotation of rfc8414.txt",
     ("RFC 8414", "3.3"): "heading seen only in code comments quoting the RFC",
+    ("OIDC RP-Initiated Logout", "2"): "the spec's text is not stored; §2's sentence on asking "
+    "the End-User read in several quotations",
+    ("OIDC RP-Initiated Logout", "2.1"): "seen in a conformance table quoting the spec",
+    ("OIDC RP-Initiated Logout", "3"): "seen in code comments and a conformance table",
+    ("OIDC RP-Initiated Logout", "3.1"): "seen in a conformance table quoting the spec",
     ("RFC 8707", "2"): "the stored RFC's heading lost its title; title seen in a quotation "
     "linking rfc8707#section-2",
     ("RFC 8628", "1"): "the RFC's text is not stored",
