@@ -11,6 +11,7 @@ import json
 import os
 from urllib.parse import urlsplit
 
+import jwt as pyjwt
 import pytest
 
 from sim import Simulation
@@ -50,10 +51,14 @@ def log_in(page, simulation, path: str) -> None:
 
 
 def proof_of(event) -> dict:
-    """The DPoP proof a request carried, decoded (its signature was the server's to check)."""
+    """The DPoP proof a request carried, its signature checked by a second JOSE library
+    (PyJWT) with the public key in its header: the page's raw r||s signature is a valid
+    JWS ES256 signature whoever checks it."""
     proof = header(event.request_headers, "DPoP")  # the trace title-cases names: "Dpop"
     decoded = decode_unverified(proof)
     assert decoded is not None, f"no DPoP proof on {event.request_line}: {proof!r}"
+    public = pyjwt.PyJWK(decoded["header"]["jwk"], "ES256").key
+    assert pyjwt.decode(proof, public, algorithms=["ES256"]) == decoded["claims"]
     return decoded
 
 
