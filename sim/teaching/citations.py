@@ -496,3 +496,172 @@ UNCHECKED: dict[Ref, str] = {
     ("RFC 9110", "15.5.2"): "not looked up (code comment)",
     ("RFC 9110", "15.5.14"): "not looked up (code comment)",
 }
+
+
+# The rest of each table of contents read above, so a new note citing another section of
+# these documents resolves without a second look-up (same sources as the entries above).
+_MORE: dict[Ref, str] = {
+    **{
+        ("RFC 6749", n): t
+        for n, t in {
+            "1": "Introduction",
+            "1.2": "Protocol Flow",
+            "1.3": "Authorization Grant",
+            "1.3.2": "Implicit",
+            "1.3.3": "Resource Owner Password Credentials",
+            "1.6": "TLS Version",
+            "1.7": "HTTP Redirections",
+            "1.8": "Interoperability",
+            "1.9": "Notational Conventions",
+            "2.3.2": "Other Authentication Methods",
+            "2.4": "Unregistered Clients",
+            "3": "Protocol Endpoints",
+            "3.1.1": "Response Type",
+            "3.1.2": "Redirection Endpoint",
+            "3.2.1": "Client Authentication",
+            "4": "Obtaining Authorization",
+            "4.3": "Resource Owner Password Credentials Grant",
+            "4.3.1": "Authorization Request and Response",
+            "4.3.2": "Access Token Request",
+            "4.3.3": "Access Token Response",
+            "4.4.1": "Authorization Request and Response",
+            "4.4.2": "Access Token Request",
+            "4.4.3": "Access Token Response",
+            "4.5": "Extension Grants",
+            "5": "Issuing an Access Token",
+            "7": "Accessing Protected Resources",
+            "7.1": "Access Token Types",
+            "7.2": "Error Response",
+            "9": "Native Applications",
+            "10": "Security Considerations",
+            "10.1": "Client Authentication",
+            "10.2": "Client Impersonation",
+            "10.3": "Access Tokens",
+            "10.4": "Refresh Tokens",
+            "10.7": "Resource Owner Password Credentials",
+            "10.8": "Request Confidentiality",
+            "10.9": "Ensuring Endpoint Authenticity",
+            "10.10": "Credentials-Guessing Attacks",
+            "10.11": "Phishing Attacks",
+            "10.13": "Clickjacking",
+            "10.14": "Code Injection and Input Validation",
+            "10.15": "Open Redirectors",
+            "10.16": "Misuse of Access Token to Impersonate Resource Owner in Implicit Flow",
+        }.items()
+    },
+    **{
+        ("RFC 9700", n): t
+        for n, t in {
+            "1": "Introduction",
+            "1.1": "Structure",
+            "1.2": "Conventions and Terminology",
+            "2.2": "Token Replay Prevention",
+            "2.5": "Client Authentication",
+            "2.6": "Other Recommendations",
+            "4": "Attacks and Mitigations",
+            "4.1.2": "Redirect URI Validation Attacks on Implicit Grant",
+            "4.2": "Credential Leakage via Referer Headers",
+            "4.2.1": "Leakage from the OAuth Client",
+            "4.2.2": "Leakage from the Authorization Server",
+            "4.2.3": "Consequences",
+            "4.3": "Credential Leakage via Browser History",
+            "4.4.2.2": "Mix-Up Defense via Distinct Redirect URIs",
+            "4.5.2": "Discussion",
+            "4.5.3": "Countermeasures",
+            "4.5.3.3": "Other Solutions",
+            "4.6.1": "Countermeasures",
+            "4.9": "Access Token Leakage at the Resource Server",
+            "4.9.1": "Access Token Phishing by Counterfeit Resource Server",
+            "4.9.2": "Compromised Resource Server",
+            "4.9.3": "Countermeasures",
+            "4.10.1": "Sender-Constrained Access Tokens",
+            "4.10.2": "Audience-Restricted Access Tokens",
+            "4.10.3": "Discussion: Preventing Leakage via Metadata",
+            "4.11": "Open Redirection",
+            "4.11.1": "Client as Open Redirector",
+            "4.11.2": "Authorization Server as Open Redirector",
+            "4.12": "307 Redirect",
+            "4.14.1": "Discussion",
+            "4.15": "Client Impersonating Resource Owner",
+            "4.15.1": "Countermeasures",
+            "4.16": "Clickjacking",
+            "4.17": "Attacks on In-Browser Communication Flows",
+            "4.17.2": "Recommendations",
+        }.items()
+    },
+    **{
+        ("RFC 9449", n): t
+        for n, t in {
+            "1": "Introduction",
+            "3": "Concept",
+            "4": "DPoP Proof JWTs",
+            "4.1": "The DPoP HTTP Header",
+            "5.2": "Client Registration Metadata",
+            "7.3": "Client Considerations",
+            "8": "Authorization Server-Provided Nonce",
+            "8.1": "Nonce Syntax",
+            "8.2": "Providing a New Nonce Value",
+            "9": "Resource Server-Provided Nonce",
+            "10": "Authorization Code Binding to a DPoP Key",
+            "11": "Security Considerations",
+            "11.1": "DPoP Proof Replay",
+            "11.2": "DPoP Proof Pre-generation",
+            "11.3": "DPoP Nonce Downgrade",
+            "11.5": "Signed JWT Swapping",
+            "11.6": "Signature Algorithms",
+            "11.7": "Request Integrity",
+            "11.8": "Access Token and Public Key Binding",
+            "11.9": "Authorization Code and Public Key Binding",
+            "11.10": "Hash Algorithm Agility",
+            "11.11": "Binding to Client Identity",
+        }.items()
+    },
+    **{
+        ("RFC 9207", n): t
+        for n, t in {
+            "1": "Introduction",
+            "2.1": "Example Authorization Response",
+            "2.2": "Example Error Response",
+            "2.3": "Providing the Issuer Identifier",
+            "4": "Security Considerations",
+        }.items()
+    },
+    **{
+        ("OIDC Core", n): t
+        for n, t in {
+            "3": "Authentication",
+            "3.1.2": "Authorization Endpoint",
+            "3.1.2.5": "Successful Authentication Response",
+            "3.1.2.6": "Authentication Error Response",
+            "3.1.2.7": "Authentication Response Validation",
+            "3.1.3": "Token Endpoint",
+            "3.1.3.1": "Token Request",
+            "3.1.3.2": "Token Request Validation",
+            "3.1.3.5": "Token Response Validation",
+            "3.1.3.6": "ID Token",
+            "3.1.3.8": "Access Token Validation",
+            "5": "Claims",
+            "5.1": "Standard Claims",
+            "5.3.1": "UserInfo Request",
+            "5.3.4": "UserInfo Response Validation",
+            "16": "Security Considerations",
+            "16.9": "Token Reuse",
+            "16.11": "Token Substitution",
+        }.items()
+    },
+    **{
+        ("RFC 10017", n): t
+        for n, t in {
+            "6.1.3.6": "Proxy Restrictions",
+            "6.2": "Token-Mediating Backend",
+            "7.2": "OAuth Implicit Grant",
+            "8.1": "Cookies",
+            "8.5": "Persistent Token Storage",
+            "9.2": "Sender-Constrained Tokens",
+        }.items()
+    },
+}
+for _ref, _title in _MORE.items():
+    TITLES.setdefault(_ref, _title)
+for _section in ("6.1.3.6", "6.2", "7.2", "8.1", "8.5", "9.2"):
+    UNCHECKED[("RFC 10017", _section)] = "numbering from draft-26"
