@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "sim.parties",
         "sim.defences",
+        "sim.reasons",
         "sim.form_csrf",
         "sim.security_headers",
         "sim.session_cookie",

@@ -30,6 +30,7 @@ from sim.parties import (
     RESOURCE_SERVER,
     USERS,
 )
+from sim.reasons import add_reason_header
 from sim.security_headers import add_security_headers
 from sim.session_cookie import install as install_session_cookies
 from sim.tracing import TracingMiddleware
@@ -80,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(end_session_bp)
     register_reset(app)  # the classroom console's "reset demo": every login session ends
     app.after_request(add_security_headers)
+    app.after_request(add_reason_header)
     app.register_error_handler(HTTPException, _http_error)
     app.wsgi_app = TracingMiddleware(app.wsgi_app, AUTHORIZATION_SERVER, app.config["TRACE_STORE"])
     return app

@@ -32,6 +32,7 @@ from sim import defences
 from sim.authorization_server.access_tokens import JWTAccessTokens
 from sim.authorization_server.switches import off
 from sim.dpop import DPoPProofError, ReplayCache, check_proof
+from sim.reasons import REFRESH_TOKEN_DPOP_BOUND, refuse
 
 #: The contract name of the defence (`oauth-sim run token-replay --off dpop`).
 DEFENCE = defences.DPOP
@@ -86,6 +87,7 @@ def check_refresh_binding(stored, client) -> None:
     if not stored.dpop_jkt or client.token_endpoint_auth_method != "none" or off(DEFENCE):
         return
     if bound_key() != stored.dpop_jkt:
+        refuse(REFRESH_TOKEN_DPOP_BOUND)
         raise InvalidGrantError(
             "This refresh token is bound to a DPoP key: send a DPoP proof signed by that key "
             "(RFC 9449 Section 5)."

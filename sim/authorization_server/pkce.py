@@ -27,6 +27,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 
 from sim import defences
 from sim.authorization_server.switches import off, trace_store
+from sim.reasons import PKCE_DOWNGRADE, PKCE_VERIFIER_MISSING, refuse
 
 
 def _lax() -> bool:
@@ -77,8 +78,10 @@ class S256OnlyCodeChallenge(CodeChallenge):
                 return None
             raise InvalidGrantError("Code challenge failed.")
         if challenge and not verifier:
+            refuse(PKCE_VERIFIER_MISSING)
             raise InvalidGrantError("Missing 'code_verifier': this code was issued with PKCE.")
         if verifier and not challenge:
+            refuse(PKCE_DOWNGRADE)
             raise InvalidGrantError(
                 "A code_verifier was sent but the authorization request had no "
                 "code_challenge: possible PKCE downgrade (RFC 9700 Section 4.8.2)."

@@ -27,6 +27,7 @@ from sim.parties import (
     RESOURCE_SERVER,
     client_by_id,
 )
+from sim.reasons import add_reason_header
 from sim.security_headers import add_security_headers
 from sim.tracing import TracingMiddleware, foreign
 
@@ -67,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(bff_bp)
     register_reset(app, lambda: _forget_logins(app))
     app.after_request(add_security_headers)
+    app.after_request(add_reason_header)
     app.wsgi_app = TracingMiddleware(app.wsgi_app, CLIENT, app.config["TRACE_STORE"])
     external = app.config["EXTERNAL_SERVER"]
     if external:  # no middleware of ours runs there: the client records those exchanges

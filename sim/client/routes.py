@@ -51,6 +51,13 @@ from sim.client.history import console_link
 from sim.client.id_token import IDTokenError, verify_id_token
 from sim.form_csrf import check_csrf, csrf_token, same_token
 from sim.parties import CLIENT
+from sim.reasons import (
+    ID_TOKEN_INVALID,
+    ISS_MISMATCH,
+    LOGIN_ALREADY_FINISHED,
+    STATE_MISMATCH,
+    refuse,
+)
 from sim.tracing import feed, trace_session
 from sim.tracing.context import current_flow
 from sim.tracing.params import bearer_challenge
@@ -193,6 +200,7 @@ def callback():
         expected = pending["state"] if pending else ""
         if not state or not expected or not same_token(state, expected):
             if state and same_token(state, session.get("finished_state", "")):
+                refuse(LOGIN_ALREADY_FINISHED)
                 return message(
                     "This login already finished",
                     "This answer belongs to a login that is over (the Back button and a "
@@ -201,6 +209,7 @@ def callback():
                     400,
                     "RFC 6749 §10.12",
                 )
+            refuse(STATE_MISMATCH)
             return message(
                 "Login refused: state does not match",
                 "This browser did not start this login, so the client refuses the code. "
@@ -222,6 +231,7 @@ def callback():
         and iss_checked
         and args.get("iss") != pending["issuer"]
     ):
+        refuse(ISS_MISMATCH)
         return message(
             "Login refused: wrong issuer",
             f"The response names issuer {args.get('iss')!r}, but this login was sent to "
@@ -273,6 +283,7 @@ def check_id_token(token: dict, server: dict[str, str], nonce: str | None):
             check_nonce=not defences.is_off(defences.NONCE, store()),
         )
     except (IDTokenError, ValueError) as error:
+        refuse(ID_TOKEN_INVALID)
         return message(
             "Login refused: the ID token is not valid",
             f"The check of {getattr(error, 'reason', 'the ID token')!r} failed: "

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from sim.parties import AUTHORIZATION_SERVER, DEFAULT_URLS, RESOURCE_SERVER, client_by_id
+from sim.reasons import add_reason_header
 from sim.resource_server.photos import PhotoStore
 from sim.resource_server.protector import TokenGuard
 from sim.resource_server.routes import bp
@@ -40,5 +41,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["photos"] = PhotoStore()
     app.register_blueprint(bp)
     app.after_request(add_security_headers)
+    app.after_request(add_reason_header)
     app.wsgi_app = TracingMiddleware(app.wsgi_app, RESOURCE_SERVER, app.config["TRACE_STORE"])
     return app

@@ -33,6 +33,7 @@ from flask import current_app, request
 
 from sim.dpop import DPoPProofError, ReplayCache, check_proof
 from sim.parties import RESOURCE_SERVER
+from sim.reasons import DPOP_TOKEN_AS_BEARER, WRONG_AUDIENCE, refuse
 from sim.resource_server.challenges import BEARER, DPOP, REALM, Refusal
 from sim.tracing import party_session
 
@@ -45,6 +46,7 @@ def check_audience(token: dict, audience: str, scheme: str) -> None:
     aud = token.get("aud")
     audiences = aud if isinstance(aud, list) else [aud]
     if audience not in audiences:
+        refuse(WRONG_AUDIENCE)
         raise Refusal(
             401,
             "invalid_token",
@@ -93,6 +95,7 @@ class IntrospectionValidator(IntrospectTokenValidator):
         super().validate_token(token, scopes, request)
         check_audience(token, self.audience, BEARER)
         if bound_key(token):
+            refuse(DPOP_TOKEN_AS_BEARER)
             raise Refusal(
                 401,
                 "invalid_token",

@@ -63,9 +63,7 @@ class ScopeDowngrade(Scenario):
             "tokens_issued": _tokens_issued(trace),
             "profile_status": calls["/profile"].status if "/profile" in calls else None,
             "photos_status": photos.status if photos else None,
-            "photos_error": "insufficient_scope"
-            if photos and "insufficient_scope" in photos.response_body
-            else None,
+            "photos_error": (photos.params.answered("error") or None) if photos else None,
             "www_authenticate": photos.response_headers.get("WWW-Authenticate") if photos else None,
         }
 

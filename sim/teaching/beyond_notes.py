@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sim import reasons
 from sim.parties import AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER
+from sim.reasons import REASON_HEADER
+from sim.tracing.params import header as header_value
 
 Test = Callable[[Any], bool]
 AS, C, RS = AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER
@@ -50,8 +53,21 @@ def authorization_scheme(scheme: str) -> Test:
     return test
 
 
-def answered(text: str) -> Test:
-    return lambda s: text in s.event.response_body
+def error(code: str) -> Test:
+    """The answer's OAuth `error` value is `code` (RFC 6749 §5.2, RFC 6750 §3.1)."""
+    return lambda s: s.params.answered("error") == code
+
+
+def answered(member: str, value: str | None = None) -> Test:
+    """The JSON answer has `member` (with `value`, if given)."""
+    if value is None:
+        return lambda s: bool(s.params.answered(member))
+    return lambda s: s.params.answered(member) == value
+
+
+def because(code: str) -> Test:
+    """Refused by our check `code` (a `sim.reasons` code, named in the response)."""
+    return lambda s: header_value(s.event.response_headers, REASON_HEADER) == code
 
 
 def openid_requested(s) -> bool:
@@ -75,7 +91,7 @@ OIDC_RULES: list[tuple[Test, str, str | None]] = [
         "OIDC Core §3.1.2.1, §3.1.2.2",
     ),
     (
-        both(TOKEN, sender(C), status(200), answered('"id_token"')),
+        both(TOKEN, sender(C), status(200), answered("id_token")),
         "The code exchange answers with an ID token beside the access token. The ID token is "
         "for the client: signed by the server, aud = the client's id, sub = who logged in, "
         "auth_time, exp, and the nonce. The access token is for the API (aud = the resource "
@@ -103,7 +119,7 @@ OIDC_RULES: list[tuple[Test, str, str | None]] = [
         "OIDC Core §5.3.3, RFC 6750 §3.1",
     ),
     (
-        both(at(C, "GET", "/callback"), status(400), answered("ID token is not valid")),
+        both(at(C, "GET", "/callback"), status(400), because(reasons.ID_TOKEN_INVALID)),
         "The client refuses the login: a check of the ID token failed (its page names which), "
         "so nobody is signed in with it.",
         "OIDC Core §3.1.3.7",
@@ -117,7 +133,7 @@ def grant(kind: str) -> Test:
 
 DPOP_RULES: list[tuple[Test, str, str | None]] = [
     (
-        both(TOKEN, header("DPoP"), answered("invalid_dpop_proof")),
+        both(TOKEN, header("DPoP"), error("invalid_dpop_proof")),
         "The token endpoint refuses the DPoP proof (invalid_dpop_proof): wrong method or URL, "
         "too old, replayed, or not signed by the key it carries. No token is issued.",
         "RFC 9449 §4.3, §5",
@@ -129,13 +145,13 @@ DPOP_RULES: list[tuple[Test, str, str | None]] = [
         "RFC 9449 §5",
     ),
     (
-        both(TOKEN, grant("refresh_token"), answered("bound to a DPoP key")),
+        both(TOKEN, grant("refresh_token"), because(reasons.REFRESH_TOKEN_DPOP_BOUND)),
         "Refused: this refresh token is bound to a DPoP key and the request carries no proof "
         "by it. A copy of the refresh token alone is worthless.",
         "RFC 9449 §5",
     ),
     (
-        both(TOKEN, header("DPoP"), status(200), answered('"DPoP"')),
+        both(TOKEN, header("DPoP"), status(200), answered("token_type", "DPoP")),
         "The token request carries a DPoP proof: a JWT signed by the app's own key, holding "
         "that public key, the method and URL of this request, a time and a unique id. The "
         "server checks it and binds the token to the key's thumbprint (cnf.jkt): "
@@ -156,9 +172,7 @@ DPOP_RULES: list[tuple[Test, str, str | None]] = [
         "RFC 9449 §7.1, §4.3, §6.2",
     ),
     (
-        both(
-            lambda s: s.event.to == RS, authorization_scheme("DPoP"), answered("invalid_dpop_proof")
-        ),
+        both(lambda s: s.event.to == RS, authorization_scheme("DPoP"), error("invalid_dpop_proof")),
         "The resource server refuses the proof itself (invalid_dpop_proof): missing, "
         "replayed, too old, or for another method, URL or token.",
         "RFC 9449 §4.3, §7.1",
@@ -171,7 +185,11 @@ DPOP_RULES: list[tuple[Test, str, str | None]] = [
         "RFC 9449 §7.1",
     ),
     (
-        both(lambda s: s.event.to == RS, authorization_scheme("Bearer"), answered("DPoP key")),
+        both(
+            lambda s: s.event.to == RS,
+            authorization_scheme("Bearer"),
+            because(reasons.DPOP_TOKEN_AS_BEARER),
+        ),
         "Refused: a DPoP-bound token sent as a plain Bearer token. Accepting it would let a "
         "thief simply drop the proof.",
         "RFC 9449 §7.2",
@@ -179,8 +197,8 @@ DPOP_RULES: list[tuple[Test, str, str | None]] = [
 ]
 
 
-def poll_answer(error: str) -> Test:
-    return both(TOKEN, grant(DEVICE_GRANT), answered(f'"{error}"'))
+def poll_answer(code: str) -> Test:
+    return both(TOKEN, grant(DEVICE_GRANT), error(code))
 
 
 DEVICE_RULES: list[tuple[Test, str, str | None]] = [
@@ -205,7 +223,8 @@ DEVICE_RULES: list[tuple[Test, str, str | None]] = [
         "RFC 8628 §3.3, §3.3.1",
     ),
     (
-        both(at(AS, "GET", "/device"), status(200), answered("decision")),
+        # 200 with a user_code: the code was valid (a wrong one is a 400), so the consent page.
+        both(at(AS, "GET", "/device"), status(200), lambda s: bool(s.param("user_code"))),
         "The consent page on the phone names the device and shows the user code again, so "
         "alice can check it is the one on her TV (a code sent by someone else would connect "
         "their device to her account).",

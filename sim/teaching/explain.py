@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from sim import reasons
 from sim.parties import ATTACKER, AUTHORIZATION_SERVER, CLIENT, CLIENTS, RESOURCE_SERVER, USER_AGENT
+from sim.reasons import REASON_HEADER
 from sim.teaching.beyond_notes import BEYOND_RULES
 from sim.tracing import Event
+from sim.tracing.params import header
 
 
 class Step:
@@ -34,8 +37,10 @@ class Step:
     def location_param(self, name: str) -> str:
         return self.params.returned(name)
 
-    def body_has(self, text: str) -> bool:
-        return text in self.event.response_body
+    @property
+    def reason(self) -> str:
+        """Which check of ours refused this step (`sim.reasons`), from its response."""
+        return header(self.event.response_headers, REASON_HEADER)
 
     @property
     def status(self) -> int:
@@ -67,6 +72,15 @@ TOKEN = _at(AS, "POST", "/token")
 
 def _from(party: str) -> Callable[[Step], bool]:
     return lambda s: s.event.sender == party
+
+
+#: Who a token acts for when no user is involved (client credentials): a client itself.
+CLIENT_IDS = frozenset(c.client_id for c in CLIENTS)
+
+
+def _acts_for_a_client(s: Step) -> bool:
+    """The API answered for a client's own token: its owner is a client, not a user."""
+    return s.params.answered("owner") in CLIENT_IDS
 
 
 def _narrowed_consent(s: Step) -> bool:
@@ -169,12 +183,17 @@ FLOW_RULES: list[Rule] = [
         "RFC 6750 §2.1, RFC 10017 §5.1",
     ),
     (
-        _all(lambda s: s.event.to == RS, lambda s: s.body_has("machine client")),
+        _all(lambda s: s.event.to == RS, _acts_for_a_client),
         "The service calls the API with its own token. It acts for no user, so the API "
         "answers for the client itself: no user's photos.",
         "RFC 6749 §4.4, RFC 6750 §2.1",
     ),
 ]
+
+
+def _because(code: str) -> Callable[[Step], bool]:
+    """The step was refused by our check `code` (a `sim.reasons` code, never page text)."""
+    return lambda s: s.reason == code
 
 
 def _to(party: str) -> Callable[[Step], bool]:
@@ -318,7 +337,7 @@ ATTACK_RULES: list[Rule] = [
         "RFC 6749 §4.1.3, §10.5",
     ),
     (
-        _all(_from(A), TOKEN, _grant("authorization_code"), lambda s: s.body_has("already used")),
+        _all(_from(A), TOKEN, _grant("authorization_code"), _because(reasons.CODE_REUSED)),
         "Replay refused: this code was already redeemed. The server answers invalid_grant and "
         "revokes the tokens it issued from the code, cutting off whoever holds them.",
         "RFC 6749 §4.1.2, §10.5",
@@ -330,7 +349,7 @@ ATTACK_RULES: list[Rule] = [
         "RFC 7636 §4.6, RFC 9700 §4.5.3.1",
     ),
     (
-        _all(_from(C), TOKEN, _grant("authorization_code"), lambda s: s.body_has("4.8.2")),
+        _all(_from(C), TOKEN, _grant("authorization_code"), _because(reasons.PKCE_DOWNGRADE)),
         "PKCE downgrade refused: the client sent a code_verifier, but the authorization "
         "request this code was issued for carried no code_challenge, so someone removed it. "
         "The server refuses (invalid_grant).",
@@ -370,13 +389,13 @@ ATTACK_RULES: list[Rule] = [
         "RFC 9700 §4.4",
     ),
     (
-        _all(_at(C, "GET", "/callback"), _status(400), lambda s: s.body_has("wrong issuer")),
+        _all(_at(C, "GET", "/callback"), _status(400), _because(reasons.ISS_MISMATCH)),
         "Mix-up refused: the response's iss names the honest server, but this login (its "
         "state) went to another. The client does not redeem the code anywhere.",
         "RFC 9207 §2.4, RFC 9700 §4.4.2",
     ),
     (
-        _all(_at(C, "GET", "/callback"), _status(400), lambda s: s.body_has("state does not")),
+        _all(_at(C, "GET", "/callback"), _status(400), _because(reasons.STATE_MISMATCH)),
         "Login CSRF refused: this state was never issued to this browser's session, so the "
         "code (someone else's) is not redeemed.",
         "RFC 6749 §10.12, RFC 9700 §4.7",

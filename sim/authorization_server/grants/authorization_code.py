@@ -41,6 +41,7 @@ from sim.authorization_server.authorization_request import CODE_CHECKS, ChecksIn
 from sim.authorization_server.models import AuthorizationCode, db, insert
 from sim.authorization_server.switches import off
 from sim.authorization_server.token_store import claim_code, revoke_tokens_of_code
+from sim.reasons import CODE_REUSED, refuse
 
 
 class AuthorizationCodeGrant(ChecksInOrder, grants.AuthorizationCodeGrant):
@@ -75,6 +76,7 @@ class AuthorizationCodeGrant(ChecksInOrder, grants.AuthorizationCodeGrant):
             return None
         if item.used_at and not off(defences.ONE_TIME_CODE):
             revoke_tokens_of_code(item.id)
+            refuse(CODE_REUSED)
             raise InvalidGrantError(
                 "This code was already used. Tokens issued from it are now revoked "
                 "(RFC 6749 Section 4.1.2)."
@@ -86,6 +88,7 @@ class AuthorizationCodeGrant(ChecksInOrder, grants.AuthorizationCodeGrant):
         if not off(defences.ONE_TIME_CODE) and not claim_code(item.id):
             # Lost a race with a concurrent redemption of the same code.
             revoke_tokens_of_code(item.id)
+            refuse(CODE_REUSED)
             raise InvalidGrantError("This code was already used.")
         return super().create_token_response()
 

@@ -36,6 +36,7 @@ from sim.authorization_server.dpop_binding import check_refresh_binding
 from sim.authorization_server.models import Token
 from sim.authorization_server.switches import now, off
 from sim.authorization_server.token_store import revoke_family
+from sim.reasons import REFRESH_TOKEN_REUSED, refuse
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
@@ -56,6 +57,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             if off(defences.REFRESH_ROTATION):
                 return token
             revoke_family(token.family)
+            refuse(REFRESH_TOKEN_REUSED)
             raise InvalidGrantError(
                 "This refresh token was already used and has been rotated: the whole token "
                 "family is now revoked (RFC 9700 Section 4.14.2)."
