@@ -13,6 +13,7 @@ import requests
 from sim.dpop import ProofKey, access_token_hash, htu_of, thumbprint
 from sim.parties import AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER
 from sim.scenarios.base import csrf, log_in_and_consent
+from sim.scenarios.bff import CSRF_HEADER, page_csrf
 from sim.tracing.jwt import decode_unverified
 from sim.tracing.params import header
 
@@ -167,3 +168,24 @@ def test_userinfo_refuses_a_dpop_token_without_the_right_proof(sim, oauth):
         assert answer.json()["error"] == error
         challenge = answer.headers["WWW-Authenticate"]
         assert challenge.startswith(f"{scheme} ") and f'error="{error}"' in challenge
+
+
+def test_the_backend_for_frontend_can_use_dpop_too(sim):
+    """`/bff/login?dpop=1`: the backend's tokens are DPoP-bound, so its proxied API call
+    carries a proof by the client app's key; the browser still sees no token."""
+    flow = sim.new_flow("bff-dpop")
+    ua = sim.user_agent(flow)
+    page = log_in_and_consent(ua, ua.get(sim.client_url + "/bff/login?dpop=1"))
+    answer = ua.request(
+        "GET", sim.client_url + "/bff/api/photos", headers={CSRF_HEADER: page_csrf(page.text)}
+    )
+    trace = sim.trace(flow)
+    sim.end_flow(flow)
+    assert answer.status_code == 200 and "Tea party" in answer.text
+    issued = json.loads(token_requests(trace)[0].response_body)
+    assert issued["token_type"] == "DPoP"
+    call = next(e for e in trace.events if e.to == RESOURCE_SERVER)
+    assert (call.sender, call.status) == (CLIENT, 200)
+    assert header(call.request_headers, "Authorization") == f"DPoP {issued['access_token']}"
+    assert proof(call)["claims"]["ath"] == access_token_hash(issued["access_token"])
+    assert issued["access_token"] not in answer.text
