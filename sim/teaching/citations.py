@@ -42,17 +42,23 @@ ALIASES: dict[str, str] = {
     "OpenID Connect RP-Initiated Logout 1.0": "OIDC RP-Initiated Logout",
     "OIDC RP-Initiated Logout 1.0": "OIDC RP-Initiated Logout",
     "OIDC RP-Initiated Logout": "OIDC RP-Initiated Logout",
+    # Shorthands used in prose after a full name ("OIDC Registration §2 … Discovery §3,
+    # Core §15.1"), so the source scan sees those citations too.
+    "Core": "OIDC Core",
+    "Discovery": "OIDC Discovery",
+    "Registration": "OIDC Registration",
 }
 
 _NAMES = "|".join(re.escape(name) for name in sorted(ALIASES, key=len, reverse=True))
 #: A document's name: "RFC 9700" (also "RFC9700") or one of the aliases above.
 DOC = re.compile(rf"\b(?:RFC ?(\d{{4,5}})|({_NAMES}))\b")
 _NUMBER = r"\d+(?:\.\d+)*"
-#: "§4.1", "§ 4.1", "§4.1-4.3" (a range), "§4.1.3–4.1.4".
-SECTION = re.compile(rf"§\s*({_NUMBER})(?:\s*[-–]\s*({_NUMBER}))?")
+#: "§4.1", "§ 4.1", "§4.1-4.3" (a range), "§4.1.3–4.1.4", and "Section 4.1" in error texts.
+SECTION = re.compile(rf"(?:§|Section )\s*({_NUMBER})(?:\s*[-–]\s*({_NUMBER}))?")
 #: A document named in prose, then its sections: "RFC 6749 §4.1.2, §10.12 and §10.5".
 IN_PROSE = re.compile(
-    rf"{DOC.pattern}((?:,?\s*(?:and\s+|or\s+)?§\s*{_NUMBER}(?:\s*[-–]\s*{_NUMBER})?)*)"
+    rf"{DOC.pattern}((?:,?\s*(?:and\s+|or\s+)?(?:§|Section )\s*{_NUMBER}"
+    rf"(?:\s*[-–]\s*{_NUMBER})?)*)"
 )
 
 
@@ -630,6 +636,7 @@ _MORE: dict[Ref, str] = {
         ("OIDC Core", n): t
         for n, t in {
             "3": "Authentication",
+            "15.1": "Mandatory to Implement Features for All OpenID Providers",
             "3.1.2": "Authorization Endpoint",
             "3.1.2.5": "Successful Authentication Response",
             "3.1.2.6": "Authentication Error Response",
