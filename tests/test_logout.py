@@ -13,11 +13,15 @@ from sim.scenarios.base import csrf, log_in_and_consent
 
 
 @pytest.fixture
-def browser(sim):
-    flow = sim.new_flow("logout-test")
-    agent = sim.user_agent(flow)
-    yield agent
-    sim.end_flow(flow)
+def flow(sim):
+    name = sim.new_flow("logout-test")
+    yield name
+    sim.end_flow(name)
+
+
+@pytest.fixture
+def browser(sim, flow):
+    return sim.user_agent(flow)
 
 
 def logged_in(sim, browser):
@@ -44,7 +48,7 @@ def test_logout_of_the_client_only_leaves_the_login_at_the_authorization_server(
     assert not login_asks_for_password(sim, browser)  # straight to consent: no password
 
 
-def test_logout_everywhere_ends_the_login_at_the_authorization_server(sim, browser):
+def test_logout_everywhere_ends_the_login_at_the_authorization_server(sim, browser, flow):
     home = logged_in(sim, browser)
     start = post(browser, sim.client_url + "/logout-everywhere", home)
     assert start.status_code == 302
@@ -71,6 +75,11 @@ def test_logout_everywhere_ends_the_login_at_the_authorization_server(sim, brows
     page = browser.follow(done)
     assert "Logged out everywhere" in page.text
     assert login_asks_for_password(sim, browser)
+    # The step notes tell the logout from the trace (RP-Initiated Logout 1.0 §2).
+    notes = {(e.method, e.path.split("?")[0]): e for e in sim.trace(flow)}
+    assert notes[("GET", "/end-session")].note.startswith("The authorization server asks")
+    assert notes[("POST", "/end-session")].note.startswith("The user confirms")
+    assert "RP-Initiated Logout" in notes[("POST", "/end-session")].rfc
 
 
 def test_an_openid_login_sends_its_id_token_as_the_hint(sim, browser):

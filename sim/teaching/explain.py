@@ -545,9 +545,31 @@ RULES: list[Rule] = [
     (TOKEN, "A token request.", "RFC 6749 §3.2"),
     (
         _at(AS, "POST", "/introspect"),
-        "The resource server asks the authorization server whether this token is active and "
-        "what it allows; a revoked token is refused at once.",
-        "RFC 7662 §2",
+        "The resource server asks the authorization server whether this token is active, "
+        "what it allows and whom it is for (aud). Asking on every request makes an expiry or "
+        "a revocation take effect at once, at the price of one call per API request; checking "
+        "the JWT locally would save the call but accept a revoked token until it expires.",
+        "RFC 7662 §2, §4, RFC 9068 §4",
+    ),
+    (
+        _at(C, "POST", "/logout-everywhere"),
+        "Log out everywhere: the client revokes its tokens, then sends the browser to the "
+        "authorization server's end_session_endpoint with its client_id, where to come back "
+        "to (post_logout_redirect_uri) and a state.",
+        "OIDC RP-Initiated Logout 1.0 §2, RFC 7009 §2.1",
+    ),
+    (
+        _at(AS, "GET", "/end-session"),
+        "The authorization server asks whether to end the user's login there too: a bare GET "
+        "could come from any page, so nothing ends until the user confirms.",
+        "OIDC RP-Initiated Logout 1.0 §2",
+    ),
+    (
+        _all(_at(AS, "POST", "/end-session"), _status(300, 399)),
+        "The user confirms: the authorization server ends its login session and sends the "
+        "browser back to the client's registered post_logout_redirect_uri with the state. The "
+        "next login anywhere asks for the password again.",
+        "OIDC RP-Initiated Logout 1.0 §2, §3",
     ),
     (
         _at(AS, "POST", "/revoke"),
