@@ -65,24 +65,26 @@ def flow_times(sim: Simulation, n: int, warmup: int = 3) -> list[float]:
     return times
 
 
-def as_only_flow(sim: Simulation) -> None:
+def as_only_flow(sim: Simulation, openid: bool = False) -> None:
     """Exactly the peer's steps against our authorization server, driven the peer driver's
     way (a plain requests session, hop by hop): authorize, login, consent, code exchange,
-    refresh. Nine exchanges, no client app, no API call: a like-for-like comparison."""
+    refresh. Nine exchanges, no client app, no API call: a like-for-like comparison.
+    With `openid`, the scope asks for an ID token too (with a nonce), as the peer's does."""
     base, redirect_uri = sim.authorization_server_url, sim.client_url + "/callback"
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": "demo-client",
-            "redirect_uri": redirect_uri,
-            "scope": "profile photos:read",
-            "state": secrets.token_urlsafe(16),
-            "code_challenge": challenge.rstrip(b"=").decode(),
-            "code_challenge_method": "S256",
-        }
-    )
+    params = {
+        "response_type": "code",
+        "client_id": "demo-client",
+        "redirect_uri": redirect_uri,
+        "scope": "openid profile photos:read" if openid else "profile photos:read",
+        "state": secrets.token_urlsafe(16),
+        "code_challenge": challenge.rstrip(b"=").decode(),
+        "code_challenge_method": "S256",
+    }
+    if openid:
+        params["nonce"] = secrets.token_urlsafe(16)
+    query = urlencode(params)
     with requests.Session() as http:
 
         def hop(response):
@@ -100,7 +102,8 @@ def as_only_flow(sim: Simulation) -> None:
 
         page = hop(http.get(f"{base}/authorize?{query}", allow_redirects=False))
         page = hop(submit(page, {"username": "alice", "password": "wonderland"}))
-        callback = hop(submit(page, {"decision": "approve", "grant_scope": "profile"}))
+        granted = ["openid", "profile"] if openid else ["profile"]
+        callback = hop(submit(page, {"decision": "approve", "grant_scope": granted}))
         code = parse_qs(urlsplit(callback).query)["code"][0]
         auth = ("demo-client", "demo-secret")
         tokens = http.post(
@@ -113,6 +116,8 @@ def as_only_flow(sim: Simulation) -> None:
             },
             auth=auth,
         ).json()
+        if openid and "id_token" not in tokens:
+            raise RuntimeError(f"no ID token: {tokens}")
         refreshed = http.post(
             f"{base}/token",
             data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
@@ -249,6 +254,7 @@ def alternate_with_peer(sim: Simulation, n: int, warmup: int = 5) -> dict | str:
                 peer_pid = server._proc.pid
                 sides = {
                     "ours": (lambda: as_only_flow(sim), ours_pid),
+                    "ours_openid": (lambda: as_only_flow(sim, openid=True), ours_pid),
                     "ours_untraced": (
                         lambda: as_only_flow(untraced),
                         untraced._processes["authorization-server"].pid,
@@ -283,9 +289,10 @@ def alternate_with_peer(sim: Simulation, n: int, warmup: int = 5) -> dict | str:
         }
     for key in ("server_cpu_ms", "driver_cpu_ms", "wall_ms"):
         summary[f"ratio_{key}"] = round(summary["ours"][key] / summary["peer"][key], 2)
-    summary["ratio_server_cpu_ms_untraced"] = round(
-        summary["ours_untraced"]["server_cpu_ms"] / summary["peer"]["server_cpu_ms"], 2
-    )
+    for side in ("ours_untraced", "ours_openid"):
+        summary[f"ratio_server_cpu_ms_{side.removeprefix('ours_')}"] = round(
+            summary[side]["server_cpu_ms"] / summary["peer"]["server_cpu_ms"], 2
+        )
     return summary
 
 
@@ -464,6 +471,14 @@ def main() -> None:
                         f"{duel['ours_untraced']['server_cpu_ms']:.1f} / "
                         f"{peer['server_cpu_ms']:.1f} ms",
                         f"ours/peer {duel['ratio_server_cpu_ms_untraced']:.2f}",
+                    )
+                )
+                report.rows.append(
+                    (
+                        "  the same, with openid in our scope (an ID token, as the peer's)",
+                        f"{duel['ours_openid']['server_cpu_ms']:.1f} / "
+                        f"{peer['server_cpu_ms']:.1f} ms",
+                        f"ours/peer {duel['ratio_server_cpu_ms_openid']:.2f}",
                     )
                 )
                 report.rows.append(
