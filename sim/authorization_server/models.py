@@ -70,6 +70,11 @@ class Client(db.Model, OAuth2ClientMixin):
 
 
 class AuthorizationCode(db.Model, OAuth2AuthorizationCodeMixin):
+    #: Every OpenID Connect authorization request asks whether its nonce was used before
+    #: (`openid.OpenIDCode.exists_nonce`); codes are never deleted, so without this index
+    #: each request would read every code issued since start-up (2 ms at 20,000 codes).
+    __table_args__ = (db.Index("ix_authorization_code_client_nonce", "client_id", "nonce"),)
+
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"))
     user = db.relationship("User")
