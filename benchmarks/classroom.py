@@ -361,8 +361,8 @@ def classroom(levels: tuple[tuple[int, int], ...] = LEVELS, rounds: int = ROUNDS
     """The whole run on one `oauth-sim up`: rounds of every level, each round checked
     against the live trace right after it (a round's 200 logins stay well inside the
     store's cap of flows, which drops the oldest); RSS before the first round and after
-    the last, and again after one read of the whole live trace (which builds it in the
-    client's memory: a teacher's cost, not the class's)."""
+    the last, and again after one read of the whole live trace (streamed by the client:
+    a teacher's cost, not the class's)."""
     with Up() as up:
         per_login = events_of_one_login(up)
         for _ in range(5):
