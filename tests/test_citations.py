@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,22 @@ def _sources() -> list[tuple[str, str]]:
 def test_every_citation_in_the_sources_resolves() -> None:
     missing = {(name, ref) for name, text in _sources() for ref in find_all(text) if not known(ref)}
     assert not missing, f"citations missing from sim/teaching/citations.py: {sorted(missing)}"
+
+
+#: A citation written as data in code: ("RFC 9700", "2.1.2") (the drill's refs).
+PAIR = re.compile(r'\(\s*"((?:RFC \d{4,5})|OIDC [A-Za-z-]+)",\s*"(\d+(?:\.\d+)*)"\s*\)')
+
+
+def test_every_citation_pair_written_as_data_resolves() -> None:
+    pairs = {
+        (name, found.groups())
+        for name, text in _sources()
+        if name.endswith(".py") and not name.endswith("citations.py")
+        for found in PAIR.finditer(text)
+    }
+    assert len(pairs) > 10, "the drill's (document, section) pairs were not found"
+    missing = {(name, ref) for name, ref in pairs if not known(ref)}
+    assert not missing, f"pairs missing from sim/teaching/citations.py: {sorted(missing)}"
 
 
 def _rfc_fields() -> list[tuple[str, str]]:

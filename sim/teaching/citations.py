@@ -459,7 +459,8 @@ UNCHECKED: dict[Ref, str] = {
     ("RFC 8628", "3.5"): "seen in a compliance table quoting the RFC",
     ("RFC 8628", "4"): "seen in a compliance table quoting the RFC",
     ("RFC 8628", "5.1"): "seen in quotations of the RFC",
-    ("RFC 8628", "5.4"): "quotations disagree: one puts Remote Phishing at §5.4, another at §5.3",
+    ("RFC 8628", "5.4"): "the RFC text is not stored; three quotations put Remote Phishing at "
+    "§5.4 (one quoting its first sentence), one at §5.3",
     ("RFC 8628", "6.1"): "seen in a compliance table quoting the RFC",
     ("RFC 9068", "4"): "title seen only in quotations; §6 was read in the RFC's text",
     ("RFC 10017", ""): "RFC 10017's own text is not in the library; draft-26 is",
