@@ -44,7 +44,8 @@ def token_requests(trace):
 
 def test_the_token_request_carries_a_proof_and_gets_a_dpop_token(sim, logged_in):
     home, _, trace = logged_in
-    assert "Tea party" in home.text and "DPoP" in home.text
+    assert "Tea party" in home.text and "Token type <code>DPoP</code>" in home.text
+    assert "a DPoP proof signed with this app's key" in home.text  # "What just happened"
     first = token_requests(trace)[0]
     assert (first.sender, first.to, first.status) == (CLIENT, AUTHORIZATION_SERVER, 200)
     assert header(first.request_headers, "Authorization").startswith("Basic ")  # still a
