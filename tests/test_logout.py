@@ -82,6 +82,16 @@ def test_logout_everywhere_ends_the_login_at_the_authorization_server(sim, brows
     assert "RP-Initiated Logout" in notes[("POST", "/end-session")].rfc
 
 
+def test_staying_logged_in_does_not_go_back_as_if_logged_out(sim, browser):
+    home = logged_in(sim, browser)
+    ask = browser.get(
+        post(browser, sim.client_url + "/logout-everywhere", home).headers["Location"]
+    )
+    stay = browser.submit(ask, button="stay", follow=False)
+    assert stay.status_code == 200 and "Still logged in" in stay.text
+    assert not login_asks_for_password(sim, browser)
+
+
 def test_an_openid_login_sends_its_id_token_as_the_hint(sim, browser):
     home = log_in_and_consent(browser, browser.get(sim.client_url + "/login?openid=1"))
     start = post(browser, sim.client_url + "/logout-everywhere", home)

@@ -18,10 +18,10 @@ another site, ending the user's session behind their back.
     HTTP/1.1 302 Found
     Location: <client>/logged-out?state=af0ifjsldkj
 
-The browser goes back only to a `post_logout_redirect_uri` registered for the client named by
-`client_id` (exact match, like redirect URIs); any other value is ignored and this server's
-own page says the user is logged out. `id_token_hint` is accepted and not needed: the page is
-shown either way.
+The browser goes back only after a logout, and only to a `post_logout_redirect_uri`
+registered for the client named by `client_id` (exact match, like redirect URIs); otherwise
+this server's own page says whether the user is logged out. `id_token_hint` is accepted and
+not needed: the page is shown either way.
 """
 
 from __future__ import annotations
@@ -71,7 +71,9 @@ def decide():
     if ended:
         login_sessions.end()
     target = registered_return(form.get("client_id", ""), form.get("post_logout_redirect_uri", ""))
-    if target is None:
+    # Back to the client only after a logout (§3): a client cannot tell from the redirect
+    # whether the user said yes, so a "stay" never goes back as if it had ended anything.
+    if target is None or not ended:
         return render_template("end_session_done.html", ended=ended, csrf_token=csrf_token())
     params = {"state": form["state"]} if form.get("state") else {}
     return redirect(add_params_to_uri(target, params) if params else target)
