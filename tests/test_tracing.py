@@ -284,3 +284,15 @@ def test_reading_after_a_cursor_gives_each_record_once_with_its_place(tmp_path, 
     batches = list(store.batches(None, upto, size=2))
     assert [[r["n"] for r in b] for b in batches] == [["b", "g1"], ["a2"]]
     assert store.has_flow("g") and not store.has_flow("nope")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "memory"])
+def test_a_follower_misses_nothing_recorded_after_the_trace_is_cleared(tmp_path, kind):
+    store = TraceStore(str(tmp_path / "t.sqlite")) if kind == "sqlite" else MemoryTraceStore()
+    store.record("a", "f", 1, {"n": "a"})
+    store.record("b", "f", 2, {"n": "b"})
+    cursor, _ = store.after(0)
+    store.clear()  # the console's "clear"
+    assert store.last_recorded() == cursor
+    store.record("c", "g", 3, {"n": "c"})
+    assert [r["n"] for _, r in store.after(cursor)[1]] == ["c"]

@@ -66,6 +66,10 @@ CREATE TABLE IF NOT EXISTS log (
 """
 
 
+#: The newest record's number, also across a `clear` (which keeps it in `meta`).
+_LAST_RECORDED = "COALESCE(MAX(recorded), (SELECT value FROM meta WHERE key = 'recorded_base'), 0)"
+
+
 class TraceStore:
     """Thread-safe store of raw exchange records (dicts), grouped by flow id."""
 
@@ -183,7 +187,7 @@ class TraceStore:
                     self._new_flow(flow)
                 self._conn.execute(
                     "INSERT INTO exchanges (exchange, flow, start_ns, recorded, data) "
-                    "VALUES (?, ?, ?, (SELECT COALESCE(MAX(recorded), 0) + 1 FROM exchanges), ?) "
+                    f"VALUES (?, ?, ?, (SELECT {_LAST_RECORDED} + 1 FROM exchanges), ?) "
                     "ON CONFLICT(exchange) DO UPDATE SET flow=excluded.flow, "
                     "start_ns=excluded.start_ns, recorded=excluded.recorded, data=excluded.data",
                     (exchange, flow, start_ns, text),
@@ -282,7 +286,7 @@ class TraceStore:
 
     def last_recorded(self) -> int:
         with self._lock:
-            row = self._conn.execute("SELECT COALESCE(MAX(recorded), 0) FROM exchanges").fetchone()
+            row = self._conn.execute(f"SELECT {_LAST_RECORDED} FROM exchanges").fetchone()
         return row[0]
 
     def batches(
@@ -353,12 +357,16 @@ class TraceStore:
         return json.loads(row[0]) if row else {}
 
     def clear(self) -> None:
+        """Forget every exchange. Record numbers go on from where they were, so a reader
+        following with `after` misses nothing recorded after the clear."""
         with self._lock:
+            (last,) = self._conn.execute(f"SELECT {_LAST_RECORDED} FROM exchanges").fetchone()
             self._conn.execute("DELETE FROM exchanges")
             self._conn.execute("DELETE FROM flow_options")
             self._conn.execute("DELETE FROM links")
             self._conn.execute("DELETE FROM log")
             self._conn.execute("DELETE FROM meta")
+            self._conn.execute("INSERT INTO meta (key, value) VALUES ('recorded_base', ?)", (last,))
             self._known_flows.clear()
             self._senders = []
 
