@@ -41,6 +41,13 @@ def test_outbound_and_inbound_records_merge_into_one_event(sim):
     assert token_calls and all(r["sender_ms"] is not None for r in token_calls)
 
 
+def test_a_dpop_proof_header_is_recorded_as_rfc_9449_spells_it(sim):
+    """WSGI upper-cases header names; the trace restores "DPoP", not str.title's "Dpop"."""
+    trace = sim.run("dpop").trace
+    names = {name for e in trace.events for name in e.request_headers}
+    assert "DPoP" in names and "Dpop" not in names
+
+
 def test_secrets_are_marked_and_redaction_hides_them_consistently(sim):
     trace = sim.run("happy-path").trace
     secrets = {value for e in trace.events for name, value in e.secrets}

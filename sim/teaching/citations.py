@@ -409,6 +409,7 @@ TITLES: dict[Ref, str] = {
     ("RFC 7638", "3"): "JSON Web Key (JWK) Thumbprint",
     ("RFC 8705", ""): "OAuth 2.0 Mutual-TLS Client Authentication and Certificate-Bound Access "
     "Tokens",
+    ("RFC 9110", "5.1"): "Field Names",  # rfc-editor text: "Field names are case-insensitive"
     ("RFC 9110", "15.5.2"): "401 Unauthorized",
     ("RFC 9110", "15.5.14"): "413 Content Too Large",
     ("Fetch Standard", ""): "Fetch Standard (WHATWG), the CORS protocol",

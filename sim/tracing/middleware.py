@@ -55,12 +55,16 @@ PARTY_KEY, FLOW_KEY, EXCHANGE_KEY, PARENT_KEY = map(
 
 #: Recorded name of each `HTTP_*` environ key seen so far (None: plumbing, not recorded).
 _HEADER_NAMES: dict[str, str | None] = {}
+#: Names WSGI's upper-casing loses and `str.title` cannot restore, spelled as their RFCs do
+#: (names are case-insensitive, RFC 9110 §5.1; this is only so the trace reads as taught).
+_SPELLED = {"Dpop": "DPoP"}
 
 
 def _header_name(key: str) -> str | None:
     name = _HEADER_NAMES.get(key, "")
     if name == "":
         name = key[5:].replace("_", "-").title()
+        name = _SPELLED.get(name, name)
         if name.lower() in DROPPED_HEADERS:
             name = None
         if len(_HEADER_NAMES) < 1024:  # header names come from anyone: keep the cache bounded
