@@ -215,6 +215,10 @@ def test_refresh_rotation_trace(results):
     assert grants == ["authorization_code", "refresh_token"]
     first, second = (json.loads(e.response_body) for e in token_calls)
     assert first["expires_in"] == second["expires_in"] == 120  # the flow's own lifetime
+    # The JWTs say the same, by the authorization server's (moved) clock.
+    claims = [token_calls[i].jwts["access_token"]["claims"] for i in (0, 1)]
+    assert [c["exp"] - c["iat"] for c in claims] == [120, 120]
+    assert claims[1]["iat"] >= claims[0]["iat"] + 121
     assert second["refresh_token"] != first["refresh_token"]  # the refresh rotates
     refresh = token_calls[1]
     assert refresh.sender == CLIENT

@@ -22,7 +22,7 @@ from flask import current_app, has_request_context, request
 from joserfc.jwk import ECKey, KeySet
 
 from sim import defences
-from sim.authorization_server.switches import trace_store
+from sim.authorization_server.switches import now, trace_store
 
 
 def token_lifetime(default: int, client, grant_type: str) -> int:
@@ -89,4 +89,8 @@ class JWTAccessTokens(JWTBearerTokenGenerator):
         return requested_audience()
 
     def get_extra_claims(self, client, grant_type, user, scope):
-        return {"username": user.username} if user else {}
+        # iat and exp by this server's clock (`switches.now`), which a scenario may move on
+        # for one flow; Authlib's own use time.time(), and would disagree with the records.
+        issued = now()
+        claims = {"iat": issued, "exp": issued + self._get_expires_in(client, grant_type)}
+        return claims | ({"username": user.username} if user else {})
