@@ -29,6 +29,7 @@ from sim.parties import (
 )
 from sim.reasons import add_reason_header
 from sim.security_headers import add_security_headers
+from sim.session_cookie import install as install_session_cookies
 from sim.tracing import TracingMiddleware, foreign
 
 DEFAULTS: dict[str, Any] = {
@@ -63,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["tokens"] = TokenStore()
     app.extensions["pending"] = PendingLogins()
     app.extensions["history"] = History()
+    install_session_cookies(app)
     app.register_blueprint(bp)
     app.register_blueprint(spa_bp)
     app.register_blueprint(bff_bp)
