@@ -338,3 +338,11 @@ def test_notebooks_get_a_diagram_as_wide_as_the_cell() -> None:
     root = ET.fromstring(svg.encode())
     assert root.get("width") == "100%" and "max-width" in root.get("style", "")
     assert root.get("viewBox")
+
+
+def test_an_audience_refusal_is_visible_on_the_diagram(sim) -> None:
+    """The lesson of client-credentials' second token (RFC 9068 §4): the diagram shows which
+    resource it was asked for and the `aud` introspection reports, not only the 401."""
+    text = diagrams.to_mermaid(sim.run("client-credentials").trace)
+    assert "resource=print-shop.example/api" in text
+    assert "aud=print-shop.example/api" in text and "aud=resource-server" in text

@@ -26,6 +26,7 @@ KEY_PARAMS = (
     "client_id",
     "redirect_uri",
     "scope",
+    "resource",
     "code",
     "access_token",
     "id_token",
@@ -55,6 +56,8 @@ _READABLE = frozenset(
         "client_id",
         "redirect_uri",
         "scope",
+        "resource",
+        "aud",
         "code_challenge_method",
         "token_type",
         "token_type_hint",
@@ -67,7 +70,8 @@ _READABLE = frozenset(
         "error",
     }
 )
-#: Token and introspection responses: what was issued first, then its properties.
+#: Token and introspection responses: what was issued first, then its properties (`aud`:
+#: whom an introspected token is for, which the resource server checks, RFC 9068 §4).
 BODY_PARAMS = (
     "error",
     "active",
@@ -81,6 +85,7 @@ BODY_PARAMS = (
     "id_token",
     "scope",
     "client_id",
+    "aud",
     "username",
 )
 SHORT_LIMIT = 10
