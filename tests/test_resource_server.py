@@ -126,3 +126,59 @@ def test_a_resource_the_server_does_not_serve_is_invalid_target(oauth, resource)
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_target"
+
+
+def test_introspection_request_is_the_one_requests_would_send():
+    """The resource server prepares its introspection POST without `Session.request` (for
+    speed): on the wire it must be byte for byte what `session.post` sends, credentials,
+    headers, their order and the form body alike, and an answer it does not read in full
+    still leaves the connection reusable."""
+    import http.server  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    from sim.parties import RESOURCE_SERVER  # noqa: PLC0415
+    from sim.resource_server.protector import _post_form  # noqa: PLC0415
+    from sim.tracing import party_session  # noqa: PLC0415
+
+    seen: list[tuple[list[tuple[str, str]], bytes]] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            # every header but the exchange id, which is new on each request
+            headers = [(k, v) for k, v in self.headers.items() if k != "X-Sim-Exchange"]
+            seen.append((headers, body))
+            answer = b'{"active": false}'
+            self.send_response(401)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/introspect"
+        form = {"token": "a.b-c_d~e f+/=", "token_type_hint": "access_token"}
+        credentials = ("demo-rs", "s3cr et:é")
+        session = party_session(RESOURCE_SERVER, None)
+        session.post(url, data=form, auth=credentials, timeout=10)
+        answers = [_post_form(session, url, form, credentials) for _ in range(3)]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [a.status_code for a in answers] == [401, 401, 401]
+    assert len(seen) == 4
+    expected_headers, expected_body = seen[0]
+    assert ("Authorization", "Basic ZGVtby1yczpzM2NyIGV0Ouk=") in expected_headers
+    assert expected_body == b"token=a.b-c_d~e+f%2B%2F%3D&token_type_hint=access_token"
+    for headers, body in seen[1:]:
+        assert (headers, body) == (expected_headers, expected_body)
+    pools = session.get_adapter(url).poolmanager.pools
+    port = server.server_address[1]
+    made = sum(pools[key].num_connections for key in pools.keys() if key.key_port == port)
+    assert made == 1  # every request on one keep-alive connection
