@@ -8,6 +8,7 @@ flow, so nothing here sends a request to a party.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -75,26 +76,61 @@ def _user_and_client(records: list[dict[str, Any]]) -> tuple[str, str]:
     return user, client
 
 
+class _SummaryCache:
+    """Each flow's summary, kept until the store's change feed names the flow again.
+
+    The page asks for the flow list at every stream event; reading every record of every
+    flow each time cost the console ~0.2 ms per flow per event, growing with the class's
+    trace. Only flows the feed (live mode's `changes`) names since the last look are read
+    again; flows gone from `flows()` (clear, pruning) drop out. Without a live feed
+    (nothing would name a changed flow) every flow is read each time, as before."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._store: Any = None
+        self._cursor = 0
+        self._by_flow: dict[str, dict[str, Any]] = {}
+
+    def summaries(self, store: Any) -> list[dict[str, Any]]:
+        if not getattr(store, "live", False):
+            return [_summary(store, flow) for flow in reversed(store.flows())]
+        with self._lock:
+            if store is not self._store:
+                self._store, self._cursor, self._by_flow = store, store.cursor(), {}
+            else:
+                self._cursor, changed = store.changes(self._cursor)
+                for flow in changed:
+                    self._by_flow.pop(flow, None)
+            flows = store.flows()
+            self._by_flow = {f: self._by_flow[f] for f in flows if f in self._by_flow}
+            for flow in flows:
+                if flow not in self._by_flow:
+                    self._by_flow[flow] = _summary(store, flow)
+            return [self._by_flow[flow] for flow in reversed(flows)]
+
+
+def _summary(store: Any, flow: str) -> dict[str, Any]:
+    records = store.records(flow)
+    user, client = _user_and_client(records)
+    kind = flow.rsplit("-", 1)[0] if flow != DEFAULT_FLOW else "browsing"
+    label = " · ".join(x for x in (user or "someone", client or kind) if x)
+    return {
+        "id": flow,
+        "label": f"{label} ({kind})",
+        "user": user or None,
+        "client": client or None,
+        "kind": kind,
+        "events": len(records),
+        "started": records[0]["time"] if records else None,
+    }
+
+
+_SUMMARIES = _SummaryCache()
+
+
 def summaries(store: Any) -> list[dict[str, Any]]:
     """Every flow, newest first, named by its user and client where the trace shows them."""
-    out = []
-    for flow in reversed(store.flows()):
-        records = store.records(flow)
-        user, client = _user_and_client(records)
-        kind = flow.rsplit("-", 1)[0] if flow != DEFAULT_FLOW else "browsing"
-        label = " · ".join(x for x in (user or "someone", client or kind) if x)
-        out.append(
-            {
-                "id": flow,
-                "label": f"{label} ({kind})",
-                "user": user or None,
-                "client": client or None,
-                "kind": kind,
-                "events": len(records),
-                "started": records[0]["time"] if records else None,
-            }
-        )
-    return out
+    return _SUMMARIES.summaries(store)
 
 
 def step(event: Event) -> dict[str, Any]:
@@ -116,14 +152,29 @@ def step(event: Event) -> dict[str, Any]:
     return data
 
 
+#: Steps already explained, by exchange: a complete record never changes (its sender's
+#: timing, which a step does not show, aside), so the page's fetch at every stream event
+#: explains only the exchanges it has not seen; `seq` is set per fetch (an exchange
+#: recorded late can start earlier and move the others down).
+_STEPS: dict[tuple[str, Any, Any], dict[str, Any]] = {}
+_STEPS_MAX = 20_000
+
+
 def flow_steps(store: Any, flow: str) -> dict[str, Any]:
     records = store.records(flow)
-    trace = build_trace(records, flow, annotate)
-    return {
-        "flow": flow,
-        "newest": store.newest(flow) or "",
-        "events": [step(e) for e in trace.events],
-    }
+    keys = [(r.get("exchange") or "", r.get("time"), r.get("status")) for r in records]
+    steps = [_STEPS.get(key) if key[0] else None for key in keys]
+    missing = [i for i, cached in enumerate(steps) if cached is None]
+    if missing:
+        fresh = build_trace([records[i] for i in missing], flow, annotate).events
+        if len(_STEPS) + len(missing) > _STEPS_MAX:
+            _STEPS.clear()
+        for i, event in zip(missing, fresh, strict=True):
+            steps[i] = step(event)
+            if keys[i][0]:
+                _STEPS[keys[i]] = steps[i]
+    events = [{**data, "seq": seq} for seq, data in enumerate(steps, 1)]
+    return {"flow": flow, "newest": store.newest(flow) or "", "events": events}
 
 
 def event_at(store: Any, flow: str, seq: str) -> tuple[Trace, Event]:
