@@ -98,9 +98,12 @@ class _SummaryCache:
             if store is not self._store:
                 self._store, self._cursor, self._by_flow = store, store.cursor(), {}
             else:
-                self._cursor, changed = store.changes(self._cursor)
+                cursor, changed = store.changes(self._cursor)
+                if len(changed) != cursor - self._cursor:  # the feed dropped lines: start over
+                    self._by_flow = {}
                 for flow in changed:
                     self._by_flow.pop(flow, None)
+                self._cursor = cursor
             flows = store.flows()
             self._by_flow = {f: self._by_flow[f] for f in flows if f in self._by_flow}
             for flow in flows:
