@@ -58,6 +58,25 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per module (modules mark themselves
+    `needs_chromium`, so this only runs where the browser exists)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = launch_chromium(playwright)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def simulation():
+    """A simulation of the module's own, on free ports: a real browser's cookies and live
+    flows stay apart from the shared `sim`'s."""
+    with Simulation(port_base=0) as running:
+        yield running
+
+
 @pytest.fixture(scope="session")
 def sim():
     """The one running simulation every test module shares (with the classroom console,

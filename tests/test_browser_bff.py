@@ -15,26 +15,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from sim import Simulation
 from sim.parties import AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER, USER_AGENT
-from tests.conftest import launch_chromium, needs_chromium
+from tests.conftest import needs_chromium
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = needs_chromium
-
-
-@pytest.fixture(scope="module")
-def simulation():
-    with Simulation(port_base=0) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 def issued_tokens(events) -> list[str]:

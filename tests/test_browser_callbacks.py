@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 
 from sim import Simulation
-from tests.conftest import launch_chromium, needs_chromium
+from tests.conftest import needs_chromium
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = needs_chromium
@@ -19,14 +19,6 @@ pytestmark = needs_chromium
 def simulation():
     with Simulation() as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 def _open(browser, simulation, url: str, stored: dict[str, str] | None = None):

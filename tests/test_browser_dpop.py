@@ -14,29 +14,14 @@ from urllib.parse import urlsplit
 import jwt as pyjwt
 import pytest
 
-from sim import Simulation
 from sim.dpop import access_token_hash, htu_of, thumbprint
 from sim.parties import AUTHORIZATION_SERVER, RESOURCE_SERVER, USER_AGENT
 from sim.tracing.jwt import decode_unverified
 from sim.tracing.params import header
-from tests.conftest import launch_chromium, needs_chromium
+from tests.conftest import needs_chromium
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = needs_chromium
-
-
-@pytest.fixture(scope="module")
-def simulation():
-    with Simulation(port_base=0) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 def log_in(page, simulation, path: str) -> None:

@@ -12,26 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from sim import Simulation
 from sim.parties import AUTHORIZATION_SERVER, CLIENT, USER_AGENT
-from tests.conftest import launch_chromium, needs_chromium, s256
+from tests.conftest import needs_chromium, s256
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = needs_chromium
-
-
-@pytest.fixture(scope="module")
-def simulation():
-    with Simulation(port_base=0) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 def log_in(page, simulation, approve: str = "approve") -> None:
