@@ -9,33 +9,12 @@ parameters, status, headers), so a real browser's session is explained the same 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from sim import reasons
 from sim.parties import AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER
-from sim.reasons import REASON_HEADER
-from sim.tracing.params import header as header_value
+from sim.teaching.rule_tests import Test, at, because, both, grant, sender, status
 
-Test = Callable[[Any], bool]
 AS, C, RS = AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-
-
-def at(party: str, method: str, path: str) -> Test:
-    return lambda s: s.event.to == party and s.event.method == method and s.path == path
-
-
-def both(*tests: Test) -> Test:
-    return lambda s: all(t(s) for t in tests)
-
-
-def status(low: int, high: int | None = None) -> Test:
-    return lambda s: low <= s.status <= (high or low)
-
-
-def sender(party: str) -> Test:
-    return lambda s: s.event.sender == party
 
 
 def header(name: str) -> Test:
@@ -63,11 +42,6 @@ def answered(member: str, value: str | None = None) -> Test:
     if value is None:
         return lambda s: bool(s.params.answered(member))
     return lambda s: s.params.answered(member) == value
-
-
-def because(code: str) -> Test:
-    """Refused by our check `code` (a `sim.reasons` code, named in the response)."""
-    return lambda s: header_value(s.event.response_headers, REASON_HEADER) == code
 
 
 def openid_requested(s) -> bool:
@@ -125,10 +99,6 @@ OIDC_RULES: list[tuple[Test, str, str | None]] = [
         "OIDC Core §3.1.3.7",
     ),
 ]
-
-
-def grant(kind: str) -> Test:
-    return lambda s: s.param("grant_type") == kind
 
 
 DPOP_RULES: list[tuple[Test, str, str | None]] = [
