@@ -101,6 +101,13 @@ USERS = (
 
 ALL_SCOPES = "profile photos:read photos:write"
 
+#: Each user's photos when the resource server starts (the protected resource itself).
+#: Scenarios recognise a victim's data on a page by these titles.
+PHOTOS = {
+    "alice": ("Tea party", "The White Rabbit"),
+    "bob": ("Scoop the digger",),
+}
+
 CLIENTS = (
     DemoClient(
         "demo-client",

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import threading
 
-SEED = {
-    "alice": ["Tea party", "The White Rabbit"],
-    "bob": ["Scoop the digger"],
-}
+from sim.parties import PHOTOS
 
 
 class PhotoStore:
@@ -15,7 +12,7 @@ class PhotoStore:
         self._lock = threading.Lock()
         self._photos = {
             user: [{"id": i + 1, "title": t} for i, t in enumerate(titles)]
-            for user, titles in SEED.items()
+            for user, titles in PHOTOS.items()
         }
 
     def list(self, owner: str) -> list[dict]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 from sim import defences
 from sim.parties import ATTACKER, AUTHORIZATION_SERVER, CLIENT, USER_AGENT
 from sim.scenarios.attack_common import (
+    ALICES_PHOTO,
     answer_param,
     client_login_stopped_before_callback,
     page_title,
@@ -42,7 +43,6 @@ from sim.scenarios.base import (
     step,
 )
 
-ALICES_PHOTO = "Tea party"
 #: Both logins are OpenID Connect logins: scope openid and a nonce kept in the session.
 LOGIN = "/login?openid=1"
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from sim import defences
 from sim.parties import ATTACKER, AUTHORIZATION_SERVER, CLIENT
-from sim.scenarios.attack_common import error_of, profile_owner, read_profile
+from sim.scenarios.attack_common import ALICES_PHOTO, error_of, profile_owner, read_profile
 from sim.scenarios.base import (
     AttackScenario,
     Attempt,
@@ -36,8 +36,6 @@ from sim.scenarios.base import (
     log_in_and_consent,
     step,
 )
-
-ALICES_PHOTO = "Tea party"
 
 
 class CodeReplay(AttackScenario):

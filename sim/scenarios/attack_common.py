@@ -13,13 +13,16 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from sim.parties import ALL_SCOPES, client_by_id
+from sim.parties import ALL_SCOPES, PHOTOS, client_by_id
 from sim.scenarios.base import ScenarioError, log_in_and_consent
 from sim.scenarios.stage import Stage
 from sim.user_agent import UserAgent
 
 SPA = client_by_id("demo-spa")
 WEB = client_by_id("demo-client")
+#: A title only alice's photo list holds: seeing it on a page proves whose data that is.
+ALICES_PHOTO = PHOTOS["alice"][0]
+BOBS_PHOTO = PHOTOS["bob"][0]
 
 
 def pkce_pair() -> tuple[str, str]:

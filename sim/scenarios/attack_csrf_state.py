@@ -20,11 +20,13 @@ from __future__ import annotations
 
 from sim import defences
 from sim.parties import AUTHORIZATION_SERVER, CLIENT, USER_AGENT
-from sim.scenarios.attack_common import client_login_stopped_before_callback, page_title
+from sim.scenarios.attack_common import (
+    ALICES_PHOTO,
+    BOBS_PHOTO,
+    client_login_stopped_before_callback,
+    page_title,
+)
 from sim.scenarios.base import AttackScenario, Attempt, Guard, step
-
-BOBS_PHOTO = "Scoop the digger"
-ALICES_PHOTO = "Tea party"
 
 
 class CsrfState(AttackScenario):

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from sim import defences
 from sim.parties import CLIENT, USER_AGENT
-from sim.scenarios.attack_common import answer_param, page_title, with_params
+from sim.scenarios.attack_common import ALICES_PHOTO, answer_param, page_title, with_params
 from sim.scenarios.base import (
     AttackScenario,
     Attempt,
@@ -34,8 +34,6 @@ from sim.scenarios.base import (
     log_in_and_consent,
     step,
 )
-
-ALICES_PHOTO = "Tea party"
 
 
 class MixUp(AttackScenario):

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 from sim import defences
 from sim.parties import AUTHORIZATION_SERVER, CLIENT
-from sim.scenarios.attack_common import client_login_stopped_before_callback, page_title
+from sim.scenarios.attack_common import BOBS_PHOTO, client_login_stopped_before_callback, page_title
 from sim.scenarios.base import AttackScenario, Attempt, Guard, step
-
-BOBS_PHOTO = "Scoop the digger"
 
 
 class PkceDowngrade(AttackScenario):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.parties import PHOTOS
 from sim.scenarios.base import Scenario, ScenarioError, csrf, log_in_and_consent
 
 
@@ -24,7 +25,7 @@ class HappyPath(Scenario):
         )
         return {
             "logged_in": "Hello, Alice" in home.text,
-            "photos_shown": "Tea party" in home.text,
+            "photos_shown": PHOTOS["alice"][0] in home.text,
             "refreshed": refreshed.status_code == 302 and refreshed.headers["Location"] == "/",
             "tokens_in_browser": any(
                 "access_token" in (r.headers.get("Location") or "") for r in ua.hops
