@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.dpop import ProofKey
+from tests import test_fuzz as fuzz
 
 FUZZ = settings(
     max_examples=40,
@@ -20,22 +21,16 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-#: RFC 6749 §5.2, RFC 8628 §3.5, RFC 9449 §5.
-TOKEN_ERRORS = {
-    "invalid_request",
-    "invalid_client",
-    "invalid_grant",
-    "unauthorized_client",
-    "unsupported_grant_type",
-    "invalid_scope",
+#: RFC 6749 §5.2's codes, plus RFC 8628 §3.5's and RFC 9449 §5's.
+TOKEN_ERRORS = fuzz.TOKEN_ERRORS | {
     "invalid_dpop_proof",
     "authorization_pending",
     "slow_down",
     "access_denied",
     "expired_token",
 }
-#: RFC 6750 §3.1, RFC 9449 §7.1.
-API_ERRORS = {"invalid_request", "invalid_token", "insufficient_scope", "invalid_dpop_proof"}
+#: RFC 6750 §3.1's codes, plus RFC 9449 §7.1's.
+API_ERRORS = fuzz.RESOURCE_ERRORS | {"invalid_dpop_proof"}
 
 #: Printable ASCII, no leading or trailing space (what a header value can hold).
 header_text = st.text(
