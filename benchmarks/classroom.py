@@ -98,8 +98,9 @@ class Up:
         return total
 
     def trace(self) -> list[dict]:
-        """The whole live trace once it has settled: a server records an exchange as it
-        closes the response, just after the browser has it, so read until two reads agree."""
+        """The whole live trace once it has settled. A bounded answer is recorded before it
+        is sent, so a finished login is already whole; reading until two reads agree also
+        waits out an exchange still being streamed."""
         events: list[dict] = []
         for _ in range(50):
             response = requests.get(self.client_url + "/trace", timeout=120)
