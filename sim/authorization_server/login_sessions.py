@@ -14,29 +14,27 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app, g, session
-from sqlalchemy import Row, select
 
-from sim.authorization_server import users
-from sim.authorization_server.models import LoginSession, User, db, insert
+from sim.authorization_server import plain_sql, users
+from sim.authorization_server.models import LoginSession, User
 from sim.authorization_server.switches import now
 
 KEY = "login_session"
-#: Read and updated with plain SQL: no request needs a tracked object of a login session.
-SESSIONS = LoginSession.__table__
 
 
-def _row(session_id: object) -> Row | None:
-    """The session row `session_id` names (read-only: id, user_id, created_at, expires_at,
-    ended_at), read once per request: `current_user` and `auth_time` both ask for it while
-    one consent is answered. Always from the database, never cached longer: logout or
-    another tab's logout may end it at any moment."""
+def _row(session_id: object) -> LoginSession | None:
+    """The session `session_id` names (in no ORM session: read it, never change it), read
+    once per request: `current_user` and `auth_time` both ask for it while one consent is
+    answered. Always from the database, never cached longer: logout or another tab's logout
+    may end it at any moment. Plain SQL (`plain_sql`): no request changes a login session
+    through the ORM."""
     if not isinstance(session_id, str):
         return None
     memo = g.get("_login_session")
     if memo is not None and memo[0] == session_id:
         return memo[1]
-    query = select(SESSIONS).where(SESSIONS.c.id == session_id)
-    item = db.session.connection().execute(query).first()
+    with plain_sql.transaction() as connection:
+        item = plain_sql.first(connection, LoginSession, id=session_id)
     g._login_session = (session_id, item)
     return item
 
@@ -52,8 +50,8 @@ def start(user: User) -> None:
         "expires_at": stamp + int(current_app.config["LOGIN_SESSION_LIFETIME"]),
         "ended_at": 0,
     }
-    insert(LoginSession, **values)
-    db.session.commit()
+    with plain_sql.transaction() as connection:
+        plain_sql.insert(connection, LoginSession, **values)
     session[KEY] = values["id"]
     g.pop("_login_session", None)
 
@@ -70,12 +68,9 @@ def end() -> None:
     """Log out: the session ends on the server, so no copy of the cookie revives it."""
     session_id = session.get(KEY)
     if isinstance(session_id, str):
-        db.session.connection().execute(
-            SESSIONS.update()
-            .where(SESSIONS.c.id == session_id, SESSIONS.c.ended_at == 0)
-            .values(ended_at=now())
-        )
-        db.session.commit()
+        with plain_sql.transaction() as connection:
+            where = {"id": session_id, "ended_at": 0}
+            plain_sql.update(connection, LoginSession, where, ended_at=now())
         g.pop("_login_session", None)
     session.clear()
 

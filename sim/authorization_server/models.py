@@ -24,15 +24,6 @@ from sim.authorization_server.switches import now
 db = SQLAlchemy(session_options={"expire_on_commit": False})
 
 
-def insert(model: type, **values) -> None:
-    """One new row as a plain INSERT in the request's transaction (committed with it).
-
-    For rows written once and read back only by later requests (login sessions, codes,
-    tokens): tracking an object and planning a flush in the ORM's unit of work costs about
-    as much again as the INSERT itself, for an object nobody reads in this request."""
-    db.session.connection().execute(model.__table__.insert(), values)
-
-
 class User(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     username = db.Column(db.String(40), unique=True, nullable=False)

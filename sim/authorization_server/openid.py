@@ -43,12 +43,11 @@ from authlib.oidc.core import UserInfo
 from authlib.oidc.core import UserInfoEndpoint as AuthlibUserInfoEndpoint
 from flask import current_app, request
 from joserfc.jwk import RSAKey
-from sqlalchemy import select
 
-from sim.authorization_server import users
+from sim.authorization_server import plain_sql, users
 from sim.authorization_server.clients import query_client
 from sim.authorization_server.dpop_binding import replay_cache
-from sim.authorization_server.models import AuthorizationCode, Token, User, db
+from sim.authorization_server.models import Token, User
 from sim.dpop import ALGORITHMS as DPOP_ALGORITHMS
 from sim.dpop import DPoPProofError, check_proof
 
@@ -61,6 +60,8 @@ def new_id_token_key() -> RSAKey:
 #: Seconds an ID token may be used to establish a session at the client.
 ID_TOKEN_LIFETIME = 600
 ALGORITHM = "RS256"
+#: Whether a client's authorization request already used this nonce (`OpenIDCode`).
+NONCE_USED = "SELECT 1 FROM authorization_code WHERE client_id = ? AND nonce = ? LIMIT 1"
 #: The claims this server can put in an ID token or a UserInfo answer.
 CLAIMS = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "preferred_username"]
 
@@ -84,12 +85,10 @@ class OpenIDCode(AuthlibOpenIDCode):
 
     def exists_nonce(self, nonce, request) -> bool:
         # Asked on every OpenID authorization request (three per login): a yes/no from an
-        # index, with plain SQL rather than building a tracked object of the code.
-        codes = AuthorizationCode.__table__
-        used = select(codes.c.id).where(
-            codes.c.client_id == request.payload.client_id, codes.c.nonce == nonce
-        )
-        return db.session.connection().execute(used.limit(1)).first() is not None
+        # index (see `AuthorizationCode`), with plain SQL (`plain_sql`).
+        with plain_sql.transaction() as connection:
+            used = connection.execute(NONCE_USED, (request.payload.client_id, nonce))
+            return used.fetchall() != []
 
     def resolve_client_private_key(self, client):
         return current_app.config["ID_TOKEN_KEY"]

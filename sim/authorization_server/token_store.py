@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import uuid
 
+from sim.authorization_server import plain_sql
 from sim.authorization_server.access_tokens import requested_audience
 from sim.authorization_server.dpop_binding import bound_key
-from sim.authorization_server.models import AuthorizationCode, Token, db, insert
+from sim.authorization_server.models import AuthorizationCode, Token, db
 from sim.authorization_server.switches import now
 
 
 def save_token(token: dict, request) -> None:
-    """Store a new token, linking it to the code or refresh family it came from."""
+    """Store a new token, linking it to the code or refresh family it came from.
+
+    A refresh also writes back, in the same commit, what the refresh grant changed on the
+    token it replaces (its `rotated_at`; its refresh token when rotation is off): that
+    token was read with plain SQL (`plain_sql`), so nothing would save it otherwise."""
     code = getattr(request, "authorization_code", None)
     previous = getattr(request, "refresh_token", None)
     if previous is not None:
@@ -27,20 +32,29 @@ def save_token(token: dict, request) -> None:
     if previous is not None and previous.refresh_token == token.get("refresh_token"):
         # Rotation switched off: the same refresh token lives on in the new row.
         previous.refresh_token = None
-    insert(
-        Token,
-        client_id=request.client.client_id,
-        user_id=user.id if user else None,
-        code_id=code_id,
-        family=family,
-        **{k: v for k, v in token.items() if k in ("access_token", "refresh_token", "scope")},
-        token_type=token.get("token_type", "Bearer"),
-        expires_in=token.get("expires_in", 0),
-        issued_at=now(),
-        dpop_jkt=bound_key(),  # RFC 9449: None for a bearer token
-        audience=requested_audience(),
-    )
-    db.session.commit()
+    with plain_sql.transaction() as connection:
+        if previous is not None:
+            plain_sql.update(
+                connection,
+                Token,
+                {"id": previous.id},
+                rotated_at=previous.rotated_at,
+                refresh_token=previous.refresh_token,
+            )
+        plain_sql.insert(
+            connection,
+            Token,
+            client_id=request.client.client_id,
+            user_id=user.id if user else None,
+            code_id=code_id,
+            family=family,
+            **{k: v for k, v in token.items() if k in ("access_token", "refresh_token", "scope")},
+            token_type=token.get("token_type", "Bearer"),
+            expires_in=token.get("expires_in", 0),
+            issued_at=now(),
+            dpop_jkt=bound_key(),  # RFC 9449: None for a bearer token
+            audience=requested_audience(),
+        )
 
 
 def query_token(token_string: str, hint: str | None) -> Token | None:
@@ -57,12 +71,9 @@ def query_token(token_string: str, hint: str | None) -> Token | None:
 
 def claim_code(code_id: int) -> bool:
     """Mark a code used, atomically: exactly one redemption of a code can win."""
-    codes = AuthorizationCode.__table__
-    result = db.session.connection().execute(
-        codes.update().where(codes.c.id == code_id, codes.c.used_at == 0).values(used_at=now())
-    )
-    db.session.commit()
-    return result.rowcount == 1
+    with plain_sql.transaction() as connection:
+        where = {"id": code_id, "used_at": 0}
+        return plain_sql.update(connection, AuthorizationCode, where, used_at=now()) == 1
 
 
 def revoke_tokens_of_code(code_id: int) -> int:

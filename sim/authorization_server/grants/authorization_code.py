@@ -36,9 +36,9 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError
 from flask import current_app
 
 from sim import defences
-from sim.authorization_server import login_sessions, users
+from sim.authorization_server import login_sessions, plain_sql, users
 from sim.authorization_server.authorization_request import CODE_CHECKS, ChecksInOrder
-from sim.authorization_server.models import AuthorizationCode, db, insert
+from sim.authorization_server.models import AuthorizationCode
 from sim.authorization_server.switches import off
 from sim.authorization_server.token_store import claim_code, revoke_tokens_of_code
 from sim.reasons import CODE_REUSED, refuse
@@ -55,23 +55,28 @@ class AuthorizationCodeGrant(ChecksInOrder, grants.AuthorizationCodeGrant):
 
     def save_authorization_code(self, code, request):
         payload = request.payload.data
-        insert(
-            AuthorizationCode,
-            code=code,
-            client_id=request.client.client_id,
-            redirect_uri=request.payload.redirect_uri or "",
-            scope=request.scope or "",
-            user_id=request.user.id,
-            code_challenge=payload.get("code_challenge"),
-            code_challenge_method=payload.get("code_challenge_method"),
-            lifetime=current_app.config["CODE_LIFETIME"],
-            nonce=payload.get("nonce"),  # OpenID Connect: returned in the ID token
-            authenticated_at=login_sessions.auth_time(),
-        )
-        db.session.commit()
+        authenticated_at = login_sessions.auth_time()
+        with plain_sql.transaction() as connection:
+            plain_sql.insert(
+                connection,
+                AuthorizationCode,
+                code=code,
+                client_id=request.client.client_id,
+                redirect_uri=request.payload.redirect_uri or "",
+                scope=request.scope or "",
+                user_id=request.user.id,
+                code_challenge=payload.get("code_challenge"),
+                code_challenge_method=payload.get("code_challenge_method"),
+                lifetime=current_app.config["CODE_LIFETIME"],
+                nonce=payload.get("nonce"),  # OpenID Connect: returned in the ID token
+                authenticated_at=authenticated_at,
+            )
 
     def query_authorization_code(self, code, client):
-        item = AuthorizationCode.query.filter_by(code=code, client_id=client.client_id).first()
+        # A copy of the row in no ORM session: the code is changed only by `claim_code`.
+        with plain_sql.transaction() as connection:
+            where = {"code": code, "client_id": client.client_id}
+            item = plain_sql.first(connection, AuthorizationCode, **where)
         if item is None or item.is_expired():
             return None
         if item.used_at and not off(defences.ONE_TIME_CODE):

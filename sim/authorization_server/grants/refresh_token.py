@@ -31,7 +31,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
 
 from sim import defences
-from sim.authorization_server import users
+from sim.authorization_server import plain_sql, users
 from sim.authorization_server.dpop_binding import check_refresh_binding
 from sim.authorization_server.models import Token
 from sim.authorization_server.switches import now, off
@@ -44,7 +44,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
     def authenticate_refresh_token(self, refresh_token):
-        token = Token.query.filter_by(refresh_token=refresh_token).first()
+        # A copy of the row in no ORM session; `save_token` writes back what changes on it.
+        with plain_sql.transaction() as connection:
+            token = plain_sql.first(connection, Token, refresh_token=refresh_token)
         if token is None or token.refresh_token_revoked_at:
             return None
         if not token.check_client(self.request.client):
