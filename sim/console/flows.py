@@ -17,6 +17,7 @@ from sim.teaching import citations
 from sim.teaching.explain import annotate
 from sim.tracing import Event, Trace, build_trace
 from sim.tracing.live import DEFAULT_FLOW, valid_flow_id
+from sim.tracing.values import record_values
 
 #: Parameters worth pointing at on the projector, when a step carries them.
 POINT_AT = (
@@ -55,7 +56,7 @@ def flow_trace(store: Any, flow: str) -> Trace:
 def _user_and_client(records: list[dict[str, Any]]) -> tuple[str, str]:
     user = client = ""
     for record in records:
-        for name, value in record.get("values", ()):
+        for name, value in () if client else record_values(record):
             if name == "client_id" and not client:
                 client = value
         if (

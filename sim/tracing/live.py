@@ -115,6 +115,10 @@ def resolve(environ: dict[str, Any], party: str, store: Any, body: bytes) -> Res
     flow = cookie_flow(environ)
     if flow is not None:
         return Resolution(flow, "cookie")
+    if not store.has_links():
+        # No value or origin is linked to any flow yet (no browser has started one): the
+        # lookups below cannot match, so the request's values are not parsed for them.
+        return Resolution(DEFAULT_FLOW, "none")
     pairs = request_values(environ, body)
     # A link that carries a whole URL (the attacker's lure: /go?to=<callback?code=…>).
     links = [v for _, v in pairs if v.startswith(("http://", "https://"))]

@@ -201,9 +201,10 @@ class TracingMiddleware:
             "response_body": response_text,
         }
         links = ()
-        if getattr(self.store, "live", False):
+        if flow != live.DEFAULT_FLOW and getattr(self.store, "live", False):
             # Live flows link codes and tokens as they are issued, so their values are
-            # needed now; otherwise they are parsed when the trace is read (build_trace).
+            # needed now; otherwise (and for browsing outside every flow, which links
+            # nothing) they are parsed when the trace is read (`Event.from_record`).
             params = Params.parse(
                 url, request_headers, request_body, location, response_headers, response_text
             )

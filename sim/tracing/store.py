@@ -15,6 +15,15 @@ Live mode (`live = True`, set by `oauth-sim up`) adds what watching a real brows
 `link`/`linked` tie codes and tokens to the flow that issued them (`sim.tracing.live`), and
 `changes` is a feed of recorded exchanges for the classroom console to follow.
 
+What a request asks the store on every request (live mode: is pause on? is any value linked
+to a flow at all?) is answered from this process's memory, checked against the store's
+*version file* (`<path>.version`): every change of the flow options or the links appends
+one byte to it, after the change is committed and before the writer's response is sent, so
+one `fstat` tells whether anything such a cache holds may have changed since it was read.
+(A file, not a query: four processes write the SQLite file all the time, and a read of it
+costs a read transaction on the shared WAL index; the version file only moves when a
+setting or a link does.)
+
 Both stores are bounded (`sim.tracing.limits`): text values are cut to `MAX_VALUE` with a
 visible marker, and at most `max_flows` flows are kept; when a new flow would pass that, the
 oldest flow is dropped whole and `dropped_flows()` counts it, so a reader can say so once.
@@ -23,6 +32,7 @@ oldest flow is dropped whole and `dropped_flows()` counts it, so a reader can sa
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -91,6 +101,29 @@ class TraceStore:
         self._senders: list[tuple[str, float]] = []
         self._senders_due = threading.Event()
         self._flusher: threading.Thread | None = None
+        #: The version file (see the module docstring); None for a private in-memory store,
+        #: whose only writer is this object and counts in `_own_version` instead.
+        self._version_fd: int | None = None
+        if path != ":memory:":
+            self._version_fd = os.open(path + ".version", os.O_RDWR | os.O_APPEND | os.O_CREAT)
+        self._own_version = 0
+        #: flow -> (version it was read at, options), and (version, any link at all).
+        self._options_cache: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._links_cache: tuple[int, bool] = (-1, False)
+
+    def _version(self) -> int:
+        """The store's version: moves whenever flow options or links change (any process)."""
+        if self._version_fd is None:
+            return self._own_version
+        return os.fstat(self._version_fd).st_size
+
+    def _changed(self) -> None:
+        """Flow options or links changed: move the version (after the change is committed,
+        so a process that sees the new version also sees the change)."""
+        if self._version_fd is None:
+            self._own_version += 1
+        else:
+            os.write(self._version_fd, b".")
 
     def begin(self, exchange: str, flow: str, start_ns: int) -> None:
         """An exchange whose response is a stream has started: it is recorded only when the
@@ -98,18 +131,20 @@ class TraceStore:
         exchanges to complete (`wait_settled`). Other exchanges need no `begin`: their
         record is written before their response is sent (see `sim.tracing.middleware`)."""
         with self._lock:
-            if flow not in self._known_flows:
-                self._new_flow(flow)
+            dropped = flow not in self._known_flows and self._new_flow(flow)
             self._conn.execute(
                 "INSERT INTO exchanges (exchange, flow, start_ns) VALUES (?, ?, ?) "
                 "ON CONFLICT(exchange) DO UPDATE SET flow=excluded.flow, "
                 "start_ns=excluded.start_ns",
                 (exchange, flow, start_ns),
             )
+            if dropped:
+                self._changed()
 
-    def _new_flow(self, flow: str) -> None:
+    def _new_flow(self, flow: str) -> bool:
         """First sight of `flow` in this process: if the store has no row of it yet and is
-        full, drop the oldest flows (every process shares the file, so ask the file)."""
+        full, drop the oldest flows (every process shares the file, so ask the file).
+        True when flows were dropped (their options and links went with them)."""
         if len(self._known_flows) > 4 * self.max_flows:
             self._known_flows.clear()
         self._known_flows.add(flow)
@@ -117,7 +152,7 @@ class TraceStore:
             "SELECT 1 FROM exchanges WHERE flow = ? LIMIT 1", (flow,)
         ).fetchone()
         if seen:
-            return
+            return False
         flows = [
             row[0]
             for row in self._conn.execute(
@@ -126,7 +161,7 @@ class TraceStore:
         ]
         excess = len(flows) - self.max_flows + 1
         if excess <= 0:
-            return
+            return False
         for old in flows[:excess]:
             for table in ("exchanges", "flow_options", "links", "log"):
                 self._conn.execute(f"DELETE FROM {table} WHERE flow = ?", (old,))
@@ -136,6 +171,7 @@ class TraceStore:
             "ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
             (excess,),
         )
+        return True
 
     def dropped_flows(self) -> int:
         """How many of the oldest flows were dropped to keep the store bounded."""
@@ -183,8 +219,7 @@ class TraceStore:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                if flow not in self._known_flows:
-                    self._new_flow(flow)
+                dropped = flow not in self._known_flows and self._new_flow(flow)
                 self._conn.execute(
                     "INSERT INTO exchanges (exchange, flow, start_ns, recorded, data) "
                     f"VALUES (?, ?, ?, (SELECT {_LAST_RECORDED} + 1 FROM exchanges), ?) "
@@ -206,6 +241,8 @@ class TraceStore:
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+            if links or dropped:
+                self._changed()
         with self._recorded:
             self._recorded.notify_all()
 
@@ -346,15 +383,24 @@ class TraceStore:
                 "INSERT OR REPLACE INTO flow_options (flow, options) VALUES (?, ?)",
                 (flow, json.dumps(options)),
             )
+            self._changed()
 
     def flow_options(self, flow: str | None) -> dict[str, Any]:
+        """A flow's options (a copy). Pause mode asks this on every request of a browser, so
+        the answer is kept until the store's version moves (see the module docstring)."""
         if not flow:
             return {}
         with self._lock:
-            row = self._conn.execute(
-                "SELECT options FROM flow_options WHERE flow = ?", (flow,)
-            ).fetchone()
-        return json.loads(row[0]) if row else {}
+            version = self._version()  # before the read: a change after it is seen next time
+            cached = self._options_cache.get(flow)
+            if cached is None or cached[0] != version:
+                row = self._conn.execute(
+                    "SELECT options FROM flow_options WHERE flow = ?", (flow,)
+                ).fetchone()
+                if len(self._options_cache) >= 256:
+                    self._options_cache.clear()
+                cached = self._options_cache[flow] = (version, json.loads(row[0]) if row else {})
+        return dict(cached[1])
 
     def clear(self) -> None:
         """Forget every exchange. Record numbers go on from where they were, so a reader
@@ -369,6 +415,7 @@ class TraceStore:
             self._conn.execute("INSERT INTO meta (key, value) VALUES ('recorded_base', ?)", (last,))
             self._known_flows.clear()
             self._senders = []
+            self._changed()
 
     def close(self) -> None:
         with self._lock:
@@ -377,6 +424,9 @@ class TraceStore:
             except sqlite3.Error:
                 pass
             self._conn.close()
+            if self._version_fd is not None:
+                os.close(self._version_fd)
+                self._version_fd = None
 
     # -- live mode -------------------------------------------------------------------
     def link(self, value: str, flow: str) -> None:
@@ -384,11 +434,23 @@ class TraceStore:
             self._conn.execute(
                 "INSERT OR REPLACE INTO links (value, flow) VALUES (?, ?)", (value, flow)
             )
+            self._changed()
 
     def linked(self, value: str) -> str | None:
         with self._lock:
             row = self._conn.execute("SELECT flow FROM links WHERE value = ?", (value,)).fetchone()
         return row[0] if row else None
+
+    def has_links(self) -> bool:
+        """Whether any value is linked to a flow: until a browser starts a flow none is, and
+        a request outside every flow need not be parsed for values to look up (live.resolve).
+        Kept in memory until the store's version moves."""
+        with self._lock:
+            version = self._version()
+            if self._links_cache[0] != version:
+                row = self._conn.execute("SELECT 1 FROM links LIMIT 1").fetchone()
+                self._links_cache = (version, row is not None)
+            return self._links_cache[1]
 
     def changes(self, after: int, timeout: float = 0.0) -> tuple[int, list[str]]:
         """Exchanges recorded after cursor `after`: (new cursor, their flows in order).
@@ -592,6 +654,9 @@ class MemoryTraceStore:
 
     def linked(self, value: str) -> str | None:
         return self._links.get(value)
+
+    def has_links(self) -> bool:
+        return bool(self._links)
 
     def cursor(self) -> int:
         with self._changed:

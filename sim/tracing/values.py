@@ -7,7 +7,8 @@ view of the exchange (`sim.tracing.params`), when the exchange is recorded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sim.tracing.params import Params
 
@@ -46,3 +47,20 @@ def interesting(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]
 def protocol_values(params: Params) -> tuple[tuple[str, str], ...]:
     """The (name, value) pairs of credentials and random values an exchange carried."""
     return interesting(params.pairs())
+
+
+def record_values(record: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """A store record's protocol values: kept in the record when they were needed as it was
+    made (a live flow links its codes and tokens), otherwise parsed now from what it kept."""
+    if "values" in record:
+        return tuple(tuple(pair) for pair in record["values"])
+    return protocol_values(
+        Params.parse(
+            record.get("url", ""),
+            record.get("request_headers"),
+            record.get("request_body", ""),
+            record.get("location"),
+            record.get("response_headers"),
+            record.get("response_body", ""),
+        )
+    )

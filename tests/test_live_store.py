@@ -1,0 +1,141 @@
+"""What live mode asks the shared trace store on every request (is pause on? is this value
+linked to a flow?) is answered from each process's memory; these tests pin that a change made
+by another process (a second `TraceStore` on the same file) is still seen at once, and that a
+record made outside every flow still reads with its protocol values."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import requests
+
+from sim import Simulation
+from sim.console.pause import PauseAtRedirects
+from sim.console.settings import paused, put_settings
+from sim.parties import AUTHORIZATION_SERVER, CLIENT, RESOURCE_SERVER
+from sim.tracing import live
+from sim.tracing.store import MemoryTraceStore, TraceStore
+from tests.test_live_flows import real_browser
+
+
+def redirecting_app(environ, start_response):
+    start_response("302 Found", [("Location", "http://127.0.0.1:9/callback?code=c1")])
+    return [b""]
+
+
+def call(app, **environ) -> str:
+    statuses = []
+    env = {"REQUEST_METHOD": "GET", "PATH_INFO": "/authorize", "wsgi.input": io.BytesIO()}
+    env.update(environ)
+    body = b"".join(app(env, lambda status, headers, exc_info=None: statuses.append(status)))
+    assert body is not None
+    return statuses[0]
+
+
+@pytest.fixture
+def two_processes(tmp_path):
+    """Two views of one store file, as two processes of `oauth-sim up` have."""
+    path = str(tmp_path / "trace.sqlite")
+    console, party = TraceStore(path, live=True), TraceStore(path, live=True)
+    yield console, party
+    console.close()
+    party.close()
+
+
+def test_pause_switched_by_another_process_is_honoured_on_the_next_request(two_processes):
+    console, party = two_processes
+    app = PauseAtRedirects(redirecting_app, party, AUTHORIZATION_SERVER)
+    assert call(app) == "302 Found"  # read once: not paused
+    put_settings(console, pause=True)
+    assert paused(party)
+    assert call(app) == "200 OK"  # the interstitial, not the stale "not paused"
+    put_settings(console, pause=False)
+    assert call(app) == "302 Found"
+
+
+def test_flow_options_are_copies_a_caller_cannot_change(two_processes):
+    console, party = two_processes
+    console.set_flow_options("f", {"off": ["state"]})
+    party.flow_options("f")["off"] = []
+    assert party.flow_options("f") == {"off": ["state"]}
+
+
+def resolve(store, query: str) -> live.Resolution:
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/token", "QUERY_STRING": query}
+    return live.resolve(environ, AUTHORIZATION_SERVER, store, b"")
+
+
+def test_a_value_another_process_links_joins_its_flow_at_once(two_processes):
+    writer, reader = two_processes
+    assert not reader.has_links()
+    assert resolve(reader, "code=c1").flow == live.DEFAULT_FLOW
+    record = {"status": 302, "to": AUTHORIZATION_SERVER, "values": [["code", "c1"]]}
+    writer.record("x1", "login-0123456789ab", 1, record, links=("c1",))
+    assert reader.has_links()
+    assert resolve(reader, "code=c1").flow == "login-0123456789ab"
+    writer.link("origin http://127.0.0.1:9000", "spa-0123456789ab")
+    preflight = {"REQUEST_METHOD": "OPTIONS", "HTTP_ORIGIN": "http://127.0.0.1:9000"}
+    assert live.resolve(preflight, RESOURCE_SERVER, reader, b"").flow == "spa-0123456789ab"
+    writer.clear()
+    assert not reader.has_links()
+    assert resolve(reader, "code=c1").flow == live.DEFAULT_FLOW
+
+
+def test_the_memory_store_answers_the_same():
+    store = MemoryTraceStore(live=True)
+    assert not store.has_links()
+    store.record("x1", "login-0123456789ab", 1, {"status": 302}, links=("c1",))
+    assert store.has_links()
+    assert resolve(store, "code=c1").flow == "login-0123456789ab"
+
+
+@pytest.fixture(scope="module")
+def classroom():
+    with Simulation(console=True) as simulation:
+        yield simulation
+
+
+def test_browsing_outside_a_flow_still_reads_with_its_values(classroom):
+    """A request outside every flow is recorded without parsing its values (it links
+    nothing); the trace's JSON and the console's flow list still show them."""
+    agent = real_browser()
+    page = agent.get(
+        classroom.authorization_server_url + "/authorize?response_type=code"
+        "&client_id=demo-client&scope=profile&state=outside-1"
+    )
+    agent.close()
+    assert page.status_code in (200, 302, 400)
+    stored = [r for r in classroom.store.records(live.DEFAULT_FLOW) if "outside-1" in r["url"]]
+    assert stored and "values" not in stored[-1]
+    events = requests.get(
+        classroom.client_url + "/trace", params={"flow": live.DEFAULT_FLOW}, timeout=5
+    ).json()["events"]
+    event = next(e for e in events if "outside-1" in e["url"])
+    assert ["state", "outside-1"] in event["values"]
+    assert ["client_id", "demo-client"] in event["values"]
+    flows = requests.get(classroom.urls["console"] + "/api/flows", timeout=5).json()["flows"]
+    assert next(f for f in flows if f["id"] == live.DEFAULT_FLOW)["client"] == "demo-client"
+
+
+def test_a_browser_login_still_links_its_code_and_tokens(classroom):
+    """A real browser's login records its values as it goes: the code its redirect carried
+    is linked to its flow (so a delivered code would join it)."""
+    from tests.test_live_flows import log_in
+
+    agent = real_browser()
+    log_in(classroom, agent)
+    agent.close()
+    flow = classroom.store.flows()[-1]
+    assert flow.startswith("login-")
+    records = classroom.store.records(flow)
+    redirect = next(
+        r
+        for r in records
+        if r["to"] == AUTHORIZATION_SERVER
+        and r["status"] == 302
+        and "code=" in (r["location"] or "")
+    )
+    code = dict(map(tuple, redirect["values"]))["code"]
+    assert classroom.store.linked(code) == flow
+    assert any(r["to"] == CLIENT for r in records)
