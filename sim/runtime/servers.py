@@ -1,36 +1,34 @@
-"""Serving one WSGI app on a pre-bound loopback socket with waitress, and stopping it.
+"""Serving one WSGI app on a pre-bound loopback socket, and stopping it.
 
-Waitress is a real multi-threaded WSGI server that logs nothing per request. Binding the
-socket before building the apps lets port 0 pick free ports and still tell every app the
-others' URLs; a port already taken fails here, at bind time, with a clear error.
+The HTTP server is `sim.runtime.connections`: waitress's request parser and response code
+(a real, hardened HTTP/1.1 implementation that logs nothing per request), with a thread per
+connection instead of waitress's select loop handing every request to a worker (see that
+module for why). Binding the socket before building the apps lets port 0 pick free ports
+and still tell every app the others' URLs; a port already taken fails here, at bind time,
+with a clear error.
 """
 
 from __future__ import annotations
 
 import errno
-import logging
 import socket
 import threading
 
-from waitress import wasyncore
-from waitress.server import create_server
+from waitress.adjustments import Adjustments
 
+from sim.runtime.connections import ConnectionServer
 from sim.tracing.limits import MAX_BODY
 
+#: At most this many requests are answered at once per app (more wait their turn).
 THREADS = 6
-#: Waitress buffers a whole request body before the app runs: past twice the apps' own
-#: limit (`sim.tracing.limits.MAX_BODY`, a traced 413) it answers 413 itself, unread.
-#: It buffers a response at most ~1 MB ahead of the client (its default is 16 MB):
-#: past it the app's thread waits for the socket. A streamed whole-trace read (`GET /trace`,
-#: ~20 MB for a class's 500 flows) otherwise piled up 16 MB in memory per read, in whichever
-#: thread's malloc arena, and the client kept ~16 MB more of RSS after each of the first reads.
-LIMITS = {"max_request_body_size": 2 * MAX_BODY, "outbuf_high_watermark": 1024 * 1024}
-#: The console holds one thread per open event stream (one per console tab).
+#: Waitress's parser buffers a whole request body before the app runs: past twice the
+#: apps' own limit (`sim.tracing.limits.MAX_BODY`, a traced 413) it answers 413, unread.
+#: A response is never buffered: the app's thread writes to the socket and waits while the
+#: client reads (a streamed whole-trace read, `GET /trace`, is ~20 MB for a class's 500
+#: flows; waitress's own loop buffered up to 16 MB of it per read by default).
+LIMITS = {"max_request_body_size": 2 * MAX_BODY}
+#: The console holds one request open per event stream (one per console tab).
 CONSOLE_THREADS = 16
-
-# Waitress warns on the terminal whenever requests queue up ("Task queue depth is N"):
-# expected when a class runs 50 flows at once, and noise on a projector.
-logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 class PortInUse(OSError):
@@ -55,32 +53,33 @@ def bind(port: int, party: str, host: str = "127.0.0.1") -> socket.socket:
     return sock
 
 
-class ServerThread:
-    """One app served by waitress in a daemon thread.
+def _server(app, sock: socket.socket, name: str, threads: int) -> ConnectionServer:
+    return ConnectionServer(app, sock, Adjustments(threads=threads, ident=name, **LIMITS))
 
-    The server's socket map (every listening and client connection) is a dict we hand to
-    waitress (`create_server(map=...)`), so stopping needs nothing private of waitress."""
+
+class ServerThread:
+    """One app served in a daemon thread (its connections in threads of their own)."""
 
     def __init__(self, app, sock: socket.socket, name: str, threads: int = THREADS) -> None:
-        self.channels: dict = {}
-        self.server = create_server(
-            app, map=self.channels, sockets=[sock], threads=threads, ident=name, **LIMITS
-        )
-        self.thread = threading.Thread(target=self.server.run, name=f"sim-{name}", daemon=True)
+        self.server = _server(app, sock, name, threads)
+        self.thread = threading.Thread(target=self.server.serve, name=f"sim-{name}", daemon=True)
 
     def start(self) -> None:
         self.thread.start()
 
     def stop(self) -> None:
-        """Finish the requests in hand, then close every connection from inside the
-        server's own loop thread (waitress's trigger runs a callable there): closing sockets
-        under a running select() from this thread would be a race. The loop ends when the
-        map is empty."""
-        self.server.task_dispatcher.shutdown(timeout=2)
-        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.channels))
+        """Finish the answers being written (up to 2 s), then close every connection."""
+        self.server.stop(timeout=2)
         self.thread.join(timeout=2)
+        self.server.close()
 
 
 def serve_forever(app, sock: socket.socket, name: str, threads: int = THREADS) -> None:
-    """Process mode: serve in the foreground until the process is told to stop."""
-    create_server(app, sockets=[sock], threads=threads, ident=name, **LIMITS).run()
+    """Process mode: serve in the foreground until the process is told to stop
+    (SIGTERM arrives as SystemExit, Ctrl-C as KeyboardInterrupt)."""
+    server = _server(app, sock, name, threads)
+    try:
+        server.serve()
+    except (SystemExit, KeyboardInterrupt):
+        server.stop(timeout=2)
+    server.close()
