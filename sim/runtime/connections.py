@@ -26,6 +26,7 @@ import logging
 import selectors
 import socket
 import threading
+import time
 import traceback
 from collections import deque
 
@@ -263,8 +264,11 @@ class ConnectionServer:
                 try:
                     conn, addr = self.socket.accept()
                 except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                    continue  # gone before we took it
+                except OSError:  # out of file descriptors, say: keep serving the others
+                    logger.warning("accept() failed", exc_info=True)
+                    time.sleep(0.1)
                     continue
-                conn.setblocking(True)
                 conn.settimeout(self.adj.channel_timeout)
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 connection = _Connection(self, conn, addr)
