@@ -18,7 +18,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -338,33 +337,56 @@ def peer_flows(n: int) -> list[float] | str:
 
 def console_subscribed_vs_not(n: int) -> tuple[list[float], list[float]]:
     """Happy paths in process mode (what `oauth-sim up` runs) with the classroom console
-    open and following (its event stream, and the flow fetched at each event, as the page
-    does) against the same simulation with nobody watching; batches interleaved."""
+    open and following against the same simulation with nobody watching; batches
+    interleaved. The subscriber is a process of its own, as a browser tab is (in the
+    driver's process it would take the driver's interpreter lock): it follows
+    `/api/stream` and asks what the page asks (`console.js`): the flow list and the
+    followed flow, each only when a message does not carry what it needs."""
+    page = r"""
+import json, sys, requests
+url = sys.argv[1]
+http = requests.Session()
+http.trust_env = False
+get = lambda path: http.get(url + path, timeout=10).json()
+listing, flow, steps, steps_of = get("/api/flows")["flows"], None, {}, None
+with http.get(url + "/api/stream", stream=True, timeout=60) as stream:
+    print("ready", flush=True)
+    for line in stream.iter_lines():
+        if not line.startswith(b"data:"):
+            continue
+        data, before = json.loads(line[5:]), flow
+        by_id = {f["id"]: f for f in listing}
+        by_id.update((s["id"], s) for s in data.get("summaries", ()))
+        ids = data.get("list") or [f["id"] for f in listing]
+        if "summaries" in data and set(data["flows"]) <= set(ids) and set(ids) <= set(by_id):
+            listing = [by_id[i] for i in ids]
+        else:
+            listing = get("/api/flows")["flows"]
+        newest = next((f for f in listing if f["kind"] != "browsing"), None)
+        flow = newest["id"] if newest else flow
+        if flow is None or (flow not in data["flows"] and flow == before):
+            continue
+        carried = data.get("steps", {}).get(flow)
+        known = dict(steps) if steps_of == flow else {}
+        known.update(carried["new"] if carried else {})
+        if carried and all(e in known for e in carried["order"]):
+            steps = {e: known[e] for e in carried["order"]}
+        else:
+            steps = {s["exchange"]: s for s in get(f"/api/flows/{flow}")["events"]}
+        steps_of = flow
+"""
     watched, alone = [], []
     with Simulation(mode="process", console=True) as sim:
         flow_times(sim, 0)
-        console_url = sim.urls["console"]
-        watching = threading.Event()
-
-        def subscribe() -> None:
-            with (
-                requests.Session() as http,
-                http.get(console_url + "/api/stream", stream=True, timeout=60) as stream,
-            ):
-                for line in stream.iter_lines():
-                    if not watching.is_set():
-                        return
-                    if line.startswith(b"data:"):
-                        for flow in json.loads(line[5:])["flows"]:
-                            http.get(f"{console_url}/api/flows/{flow}", timeout=10)
-
         for _ in range(max(1, n // 5)):
-            watching.set()
-            subscriber = threading.Thread(target=subscribe, daemon=True)
-            subscriber.start()
-            watched += flow_times(sim, 5, warmup=1)
-            watching.clear()
-            subscriber.join(timeout=20)
+            with subprocess.Popen(
+                [sys.executable, "-c", page, sim.urls["console"]],
+                stdout=subprocess.PIPE,
+                text=True,
+            ) as subscriber:
+                subscriber.stdout.readline()  # "ready": its stream is open
+                watched += flow_times(sim, 5, warmup=1)
+                subscriber.terminate()
             alone += flow_times(sim, 5, warmup=1)
     return watched, alone
 

@@ -7,6 +7,8 @@ Skipped, with the reason, where the `playwright` package or Chromium is missing.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 
@@ -72,6 +74,8 @@ def live_flow(sim) -> dict:
 def test_the_console_shows_each_message_of_a_login_in_order_without_reload(browser):
     sim = browser.simulation
     console = open_console(browser)
+    asked: list[str] = []  # the flow list and flows the page fetched while it followed
+    console.on("request", lambda request: asked.append(request.url))
     student = browser.new_page()
     click_through_login(student, sim)
     flow = live_flow(sim)
@@ -91,6 +95,8 @@ def test_the_console_shows_each_message_of_a_login_in_order_without_reload(brows
     assert len(set(grew)) >= 4, grew  # it grew step by step as the student clicked
     assert console.locator("#diagram svg .msg").count() == len(expected)
     assert console.locator("#diagram svg .msg.newest").count() == 1
+    # Each stream message carried the new steps and list entries: nothing was asked again.
+    assert not [url for url in asked if re.search(r"/api/flows(/[^/]+)?$", url)], asked
     student.close()
     console.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 import requests
@@ -141,6 +142,91 @@ def test_the_stream_names_each_flow_as_it_is_recorded(classroom):
     result = classroom.run("happy-path")
     listener.join(30)
     assert received and received[0]["flows"] == [result.flow]
+
+
+class Listener:
+    """An open `GET /api/stream`, collecting its messages in a thread until closed."""
+
+    def __init__(self, classroom, headers: dict | None = None) -> None:
+        self.classroom = classroom
+        self.messages: list[dict] = []
+        self.ready = threading.Event()
+        self.response = api(classroom, "/api/stream", stream=True, headers=headers)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        assert self.ready.wait(10)
+
+    def _run(self) -> None:
+        try:
+            for line in self.response.iter_lines():
+                self.ready.set()
+                if line.startswith(b"data:"):
+                    self.messages.append(json.loads(line[5:]))
+        except (requests.RequestException, AttributeError, ValueError):
+            return  # closed by `close` (urllib3 drops the socket under the read)
+
+    def wait_for(self, test) -> None:
+        """Until a message passes `test` (a message is sent at most ~50 ms after a change)."""
+        for _ in range(200):
+            if any(test(m) for m in list(self.messages)):
+                return
+            time.sleep(0.05)
+        raise AssertionError("no such message")
+
+    def wait_for_flow(self, flow: str) -> None:
+        """Until a message carries the flow's newest exchange among its steps."""
+        newest = api(self.classroom, f"/api/flows/{flow}").json()["newest"]
+        self.wait_for(lambda m: newest in m.get("steps", {}).get(flow, {}).get("order", ()))
+
+    def close(self) -> None:
+        self.response.close()
+        self.thread.join(10)
+
+
+def test_stream_messages_carry_the_new_steps_and_list_entries(classroom):
+    listener = Listener(classroom)
+    first, second = classroom.run("happy-path"), classroom.run("public-client-pkce")
+    listener.wait_for_flow(second.flow)
+    listener.close()
+    for result in (first, second):
+        known, order, newest = {}, [], ""
+        for message in listener.messages:
+            carried = message["steps"].get(result.flow)
+            if carried:
+                known.update(carried["new"])
+                order, newest = carried["order"], carried["newest"]
+        answer = api(classroom, f"/api/flows/{result.flow}").json()
+        assert [{**known[e], "seq": n} for n, e in enumerate(order, 1)] == answer["events"]
+        assert newest == answer["newest"] and len(order) == len(result.trace.events)
+    # A step is carried once, in the message after its exchange was recorded.
+    carried = [e for m in listener.messages for s in m["steps"].values() for e in s["new"]]
+    assert len(carried) == len(set(carried))
+    listed = api(classroom, "/api/flows").json()["flows"]
+    summaries = {s["id"]: s for m in listener.messages for s in m["summaries"]}
+    assert summaries[second.flow] == next(f for f in listed if f["id"] == second.flow)
+    lists = [m["list"] for m in listener.messages if "list" in m]
+    assert lists[-1] == [f["id"] for f in listed] and len(lists) < len(listener.messages)
+
+
+def test_open_streams_share_one_poller_of_the_store(classroom):
+    listeners = [Listener(classroom) for _ in range(3)]
+    result = classroom.run("happy-path")
+    for listener in listeners:
+        listener.wait_for_flow(result.flow)
+    pollers = [t for t in threading.enumerate() if t.name == "console-stream"]
+    for listener in listeners:
+        listener.close()
+    assert len(pollers) == 1
+    assert listeners[0].messages == listeners[2].messages  # the same message for every tab
+
+
+def test_a_stream_resumed_from_before_the_kept_messages_names_the_flows_to_ask_for(classroom):
+    result = classroom.run("happy-path")
+    listener = Listener(classroom, headers={"Last-Event-ID": "0"})
+    listener.wait_for(lambda m: True)
+    listener.close()
+    catch_up = listener.messages[0]
+    assert result.flow in catch_up["flows"] and "steps" not in catch_up
 
 
 def test_pause_mode_stops_a_real_browser_at_each_redirect(classroom):

@@ -4,7 +4,7 @@ GET  /api/flows                       flows, newest first, named by user and cli
 GET  /api/flows/<flow>                the flow's steps (note, RFC, what to point at)
 GET  /api/flows/<flow>/steps/<seq>    one message inspected (raw, JWT verified, PKCE)
 GET  /api/flows/<flow>/export/<fmt>   svg, png, mermaid, plantuml or json, for slides
-GET  /api/stream                      server-sent events: which flow just changed
+GET  /api/stream                      server-sent events: which flows changed, and how
 POST /api/clear                       forget every recorded flow
 POST /api/reset                       log everyone out everywhere (every app's sessions)
 GET|POST /api/pause                   pause mode: stop every browser redirect at a page
@@ -16,11 +16,11 @@ Bad input (a malformed id, an unknown flow, step, format or scenario) is a 4xx w
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import requests
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from sim.console import broadcast
 from sim.console import flows as F
 from sim.console.inspect import CONSOLE_PARTY, fetch_jwks, inspect
 from sim.console.settings import get_settings, put_settings
@@ -35,8 +35,6 @@ EXPORTS = {
     "plantuml": ("text/plain", "puml"),
     "json": ("application/json", "json"),
 }
-#: How long one stream request waits for a change before sending a keep-alive comment.
-KEEPALIVE = 5.0
 
 
 def store():
@@ -142,25 +140,16 @@ def _png(trace) -> bytes:
 
 @bp.get("/stream")
 def stream():
-    """Server-sent events: `{"flows": [...], "cursor": N}` each time exchanges are
-    recorded, so the page fetches the flows that changed (and nothing when none did)."""
+    """Server-sent events: each time exchanges are recorded, the flows that changed with
+    their new steps and list entries (`sim.console.broadcast`), so a page draws them
+    without asking; one poller of the store serves every open stream."""
     trace_store = _require_store()
     try:
         cursor = int(request.headers.get("Last-Event-ID") or trace_store.cursor())
     except ValueError:
         cursor = trace_store.cursor()
-
-    def events(cursor: int) -> Iterator[str]:
-        yield "retry: 1000\n\n"
-        while True:
-            cursor, changed = trace_store.changes(cursor, timeout=KEEPALIVE)
-            if changed:
-                flows = list(dict.fromkeys(changed))
-                yield f"id: {cursor}\ndata: {json.dumps({'flows': flows})}\n\n"
-            else:
-                yield ": keep-alive\n\n"
-
-    response = Response(events(cursor), mimetype="text/event-stream")
+    frames = broadcast.of(current_app, trace_store).stream(cursor)
+    response = Response(frames, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"
     return response

@@ -94,7 +94,7 @@ class _SummaryCache:
 
     def summaries(self, store: Any) -> list[dict[str, Any]]:
         if not getattr(store, "live", False):
-            return [_summary(store, flow) for flow in reversed(store.flows())]
+            return [summary_of(flow, store.records(flow)) for flow in reversed(store.flows())]
         with self._lock:
             if store is not self._store:
                 self._store, self._cursor, self._by_flow = store, store.cursor(), {}
@@ -109,12 +109,12 @@ class _SummaryCache:
             self._by_flow = {f: self._by_flow[f] for f in flows if f in self._by_flow}
             for flow in flows:
                 if flow not in self._by_flow:
-                    self._by_flow[flow] = _summary(store, flow)
+                    self._by_flow[flow] = summary_of(flow, store.records(flow))
             return [self._by_flow[flow] for flow in reversed(flows)]
 
 
-def _summary(store: Any, flow: str) -> dict[str, Any]:
-    records = store.records(flow)
+def summary_of(flow: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The flow's entry in the flow list, from its records in start order."""
     user, client = _user_and_client(records)
     kind = flow.rsplit("-", 1)[0] if flow != DEFAULT_FLOW else "browsing"
     label = " · ".join(x for x in (user or "someone", client or kind) if x)
@@ -160,12 +160,15 @@ def step(event: Event) -> dict[str, Any]:
 #: timing, which a step does not show, aside), so the page's fetch at every stream event
 #: explains only the exchanges it has not seen; `seq` is set per fetch (an exchange
 #: recorded late can start earlier and move the others down).
-_STEPS: dict[tuple[str, Any, Any], dict[str, Any]] = {}
+Key = tuple[str, Any, Any]
+_STEPS: dict[Key, dict[str, Any]] = {}
 _STEPS_MAX = 20_000
 
 
-def flow_steps(store: Any, flow: str) -> dict[str, Any]:
-    records = store.records(flow)
+def explained(flow: str, records: list[dict[str, Any]]) -> list[tuple[Key, dict[str, Any]]]:
+    """Each record's step, with the key it is kept under, in the records' order. A step's
+    `seq` is not its own (an exchange recorded late can start earlier and move the others
+    down): readers number the list."""
     keys = [(r.get("exchange") or "", r.get("time"), r.get("status")) for r in records]
     steps = [_STEPS.get(key) if key[0] else None for key in keys]
     missing = [i for i, cached in enumerate(steps) if cached is None]
@@ -177,7 +180,12 @@ def flow_steps(store: Any, flow: str) -> dict[str, Any]:
             steps[i] = step(event)
             if keys[i][0]:
                 _STEPS[keys[i]] = steps[i]
-    events = [{**data, "seq": seq} for seq, data in enumerate(steps, 1)]
+    return list(zip(keys, steps, strict=True))  # type: ignore[arg-type]
+
+
+def flow_steps(store: Any, flow: str) -> dict[str, Any]:
+    records = store.records(flow)
+    events = [{**data, "seq": seq} for seq, (_, data) in enumerate(explained(flow, records), 1)]
     return {"flow": flow, "newest": store.newest(flow) or "", "events": events}
 
 

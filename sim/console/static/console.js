@@ -9,7 +9,9 @@ const SHORT = { "user-agent": "Browser", "client": "Client", "authorization-serv
 const SVGNS = "http://www.w3.org/2000/svg";
 const $ = (id) => document.getElementById(id);
 
-const state = { flows: [], flow: null, steps: [], newest: "", selected: 0, follow: true };
+// `stepsOf`: the flow `steps` belong to (a stream message adds to them only if it is `flow`).
+const state = { flows: [], flow: null, steps: [], stepsOf: null, newest: "", selected: 0,
+                follow: true };
 
 function el(tag, attrs = {}, text = null) {
   const node = tag.startsWith("svg:") ? document.createElementNS(SVGNS, tag.slice(4))
@@ -45,8 +47,11 @@ function pathOnly(path) {
 
 // -- flows --------------------------------------------------------------------------
 async function loadFlows() {
-  const data = await getJSON("/api/flows");
-  state.flows = data.flows;
+  showFlows((await getJSON("/api/flows")).flows);
+}
+
+function showFlows(flows) {
+  state.flows = flows;
   const select = $("flow-select");
   select.replaceChildren();
   for (const flow of state.flows) {
@@ -72,11 +77,17 @@ async function loadFlow(followNewest) {
   } catch (error) {
     state.flow = null;
     state.steps = [];
+    state.stepsOf = null;
     return render();
   }
-  const grew = data.events.length !== state.steps.length;
-  state.steps = data.events;
-  state.newest = data.newest;
+  showSteps(data.events, data.newest, followNewest);
+}
+
+function showSteps(steps, newest, followNewest) {
+  const grew = steps.length !== state.steps.length;
+  state.steps = steps;
+  state.stepsOf = state.flow;
+  state.newest = newest;
   if (followNewest || !state.selected) {
     const index = state.steps.findIndex((s) => s.exchange === state.newest);
     state.selected = index >= 0 ? index + 1 : state.steps.length;
@@ -279,16 +290,46 @@ async function inspectStep(seq) {
 }
 
 // -- live updates ---------------------------------------------------------------------------
+// Each message names the flows that changed and carries their new list entries and steps,
+// built once by the console for every open tab: the page asks the API only for what a
+// message lacks (it connected mid-flow, or a catch-up message names the flows only).
 function connect() {
   const source = new EventSource("/api/stream");
+  let queue = Promise.resolve();
   source.onopen = () => { $("live-status").textContent = "live"; };
   source.onerror = () => { $("live-status").textContent = "reconnecting…"; };
-  source.onmessage = async (message) => {
+  source.onmessage = (message) => {
     const data = JSON.parse(message.data);
-    await loadFlows();
-    if (data.flows.includes(state.flow)) await loadFlow(state.follow);
-    else if (state.follow) await loadFlow(true);
+    queue = queue.then(() => changed(data)).catch(() => {});  // one message at a time
   };
+}
+
+async function changed(data) {
+  const before = state.flow;
+  if (!listFromMessage(data)) await loadFlows();
+  if (!data.flows.includes(state.flow) && state.flow === before) return;
+  if (!stepsFromMessage(data)) await loadFlow(state.follow);
+}
+
+function listFromMessage(data) {
+  if (!data.summaries) return false;
+  const byId = new Map(state.flows.map((f) => [f.id, f]));
+  for (const summary of data.summaries) byId.set(summary.id, summary);
+  const ids = data.list || state.flows.map((f) => f.id);
+  if (data.flows.some((id) => !ids.includes(id)) || ids.some((id) => !byId.has(id))) return false;
+  showFlows(ids.map((id) => byId.get(id)));
+  return true;
+}
+
+function stepsFromMessage(data) {
+  const carried = data.steps && data.steps[state.flow];
+  if (!carried) return false;
+  const known = new Map(state.stepsOf === state.flow ? state.steps.map((s) => [s.exchange, s]) : []);
+  for (const [exchange, step] of Object.entries(carried.new)) known.set(exchange, step);
+  if (carried.order.some((exchange) => !known.has(exchange))) return false;
+  showSteps(carried.order.map((exchange, i) => ({ ...known.get(exchange), seq: i + 1 })),
+            carried.newest, state.follow);
+  return true;
 }
 
 // -- controls -------------------------------------------------------------------------------
@@ -298,6 +339,7 @@ $("flow-select").addEventListener("change", async (e) => {
   $("follow").checked = false;
   state.selected = 0;
   state.steps = [];
+  state.stepsOf = null;
   await loadFlow(false);
 });
 $("follow").addEventListener("change", async (e) => {
@@ -313,7 +355,7 @@ document.addEventListener("keydown", (e) => {
 });
 $("clear").addEventListener("click", async () => {
   await post("/api/clear");
-  state.flow = null; state.steps = []; state.follow = true; $("follow").checked = true;
+  state.flow = null; state.steps = []; state.stepsOf = null; state.follow = true; $("follow").checked = true;
   await loadFlows(); render(); showStep();
 });
 $("reset").addEventListener("click", async () => {
