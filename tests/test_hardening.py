@@ -262,6 +262,24 @@ def test_the_implicit_grant_honours_unticked_scopes(sim):
     assert claims["scope"] == "profile"
 
 
+def test_the_code_grant_honours_unticked_scopes_in_both_tokens(sim, oauth):
+    # Authlib validates the consent POST's request before showing and again when answering;
+    # the scope the user ticked must be what the code's token and its refresh carry.
+    from tests.conftest import s256
+
+    verifier = "t" * 50
+    url = oauth.authorize_url(code_challenge=s256(verifier), code_challenge_method="S256")
+    ua = sim.user_agent(sim.new_flow("tick-one"))
+    answer = log_in_and_consent(ua, ua.get(url), scopes={"profile"}, stop_at=sim.client_url)
+    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    data = {"grant_type": "authorization_code", "code": code, "code_verifier": verifier}
+    tokens = oauth.token(data | {"redirect_uri": oauth.redirect_uri})
+    assert tokens.status_code == 200 and tokens.json()["scope"] == "profile"
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens.json()["refresh_token"]}
+    refreshed = oauth.token(refresh)
+    assert refreshed.status_code == 200 and refreshed.json()["scope"] == "profile"
+
+
 def test_ticking_only_scopes_that_were_not_requested_is_a_refusal(sim, oauth):
     from tests.conftest import s256
 

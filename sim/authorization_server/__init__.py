@@ -15,6 +15,7 @@ from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import generate_password_hash
 
+from sim.authorization_server import plain_sql
 from sim.authorization_server.device_routes import bp as device_bp
 from sim.authorization_server.end_session import bp as end_session_bp
 from sim.authorization_server.models import Client, User, db
@@ -71,6 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}" if database else "sqlite://"
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     db.init_app(app)
+    plain_sql.init_app(app)
     with app.app_context():
         event.listen(db.engine, "connect", _sqlite_pragmas)
         db.create_all()

@@ -161,21 +161,29 @@ class ChecksInOrder:
 
     AUTHORIZATION_CHECKS: tuple[Check, ...] = CODE_CHECKS
     #: Set by the consent view: the scopes the resource owner ticked. Authlib validates the
-    #: request again when it answers, which resets the scope to what was asked; narrowing
-    #: it here, after the checks, makes the consent hold for every grant (RFC 6749 §3.3).
+    #: request again when it answers; narrowing the scope here, after the checks, makes the
+    #: consent hold for every grant (RFC 6749 §3.3).
     consented_scope: frozenset[str] | None = None
+    #: True once every check has passed for this grant's request.
+    checks_passed: bool = False
 
     @hooked
     def validate_authorization_request(self) -> str:
-        self.redirect_uri = None
-        for check in self.AUTHORIZATION_CHECKS:
-            try:
-                check.run(self)
-            except OAuth2Error as error:
-                if self.redirect_uri:
-                    error.redirect_uri = self.redirect_uri
-                    error.redirect_fragment = self.ERROR_RESPONSE_FRAGMENT
-                raise
+        # On the consent POST, Authlib asks twice for the same request: once to show what is
+        # decided (`get_consent_grant`), once when answering (`create_authorization_response`).
+        # The request has not changed in between, so the checks that passed are not run again
+        # (among them a database look-up of the nonce); the answer and the scope are the same.
+        if not self.checks_passed:
+            self.redirect_uri = None
+            for check in self.AUTHORIZATION_CHECKS:
+                try:
+                    check.run(self)
+                except OAuth2Error as error:
+                    if self.redirect_uri:
+                        error.redirect_uri = self.redirect_uri
+                        error.redirect_fragment = self.ERROR_RESPONSE_FRAGMENT
+                    raise
+            self.checks_passed = True
         if self.consented_scope is not None:
             asked = (self.request.scope or "").split()
             self.request.scope = " ".join(s for s in asked if s in self.consented_scope)

@@ -8,7 +8,6 @@ scenario can switch off for one flow asks `switches.off(...)` at exactly the pla
 
 from __future__ import annotations
 
-from authlib.integrations.flask_oauth2 import AuthorizationServer
 from flask import Flask
 from joserfc.jwk import ECKey
 
@@ -23,6 +22,7 @@ from sim.authorization_server.grants import (
     RefreshTokenGrant,
 )
 from sim.authorization_server.issuer import Issuer
+from sim.authorization_server.oauth2_request import Server
 from sim.authorization_server.openid import OpenIDCode, UserInfoEndpoint, new_id_token_key
 from sim.authorization_server.pkce import PKCE
 from sim.authorization_server.token_store import save_token
@@ -43,8 +43,8 @@ ENDPOINTS = [Revocation, Introspection, UserInfoEndpoint, DeviceAuthorization]
 EXTENSIONS = [Issuer]
 
 
-def config_oauth(app: Flask) -> AuthorizationServer:
-    server = AuthorizationServer(app, query_client=query_client, save_token=save_token)
+def config_oauth(app: Flask) -> Server:
+    server = Server(app, query_client=query_client, save_token=save_token)
     # Unknown scopes are an error (invalid_scope), not silently dropped.
     server.scopes_supported = list(SCOPES)
     key = ECKey.generate_key("P-256", parameters={"kid": "sim-es256", "use": "sig"})

@@ -104,8 +104,9 @@ def authorize_decision():
     grant.consented_scope = frozenset(request.form.getlist("grant_scope"))
     granted = [s for s in (grant.request.scope or "").split() if s in grant.consented_scope]
     approved = request.form.get("decision") == "approve" and bool(granted)
+    # The request Authlib already made for the consent grant: its parameters are read once.
     return server().create_authorization_response(
-        grant=grant, grant_user=user if approved else None
+        request=grant.request, grant=grant, grant_user=user if approved else None
     )
 
 
