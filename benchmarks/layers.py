@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("crypto (JWT, hashing)", ("cryptography/", "joserfc/", "jwt/", "hashlib", "hmac.py")),
     ("Authlib", ("authlib/",)),
     ("Flask + Werkzeug", ("flask/", "werkzeug/", "itsdangerous/", "click/")),
-    ("waitress", ("waitress/",)),
+    ("waitress", ("waitress/", "sim/runtime/connections.py")),
     (
         "requests (+ urllib3, http.client)",
         ("requests/", "urllib3/", "http/client.py", "http/cookiejar.py", "email/"),
