@@ -6,6 +6,8 @@ record made outside every flow still reads with its protocol values."""
 from __future__ import annotations
 
 import io
+import threading
+import time
 
 import pytest
 import requests
@@ -78,7 +80,6 @@ def test_a_value_another_process_links_joins_its_flow_at_once(two_processes):
     preflight = {"REQUEST_METHOD": "OPTIONS", "HTTP_ORIGIN": "http://127.0.0.1:9000"}
     assert live.resolve(preflight, RESOURCE_SERVER, reader, b"").flow == "spa-0123456789ab"
     writer.clear()
-    assert not reader.has_links()
     assert resolve(reader, "code=c1").flow == live.DEFAULT_FLOW
 
 
@@ -139,3 +140,121 @@ def test_a_browser_login_still_links_its_code_and_tokens(classroom):
     code = dict(map(tuple, redirect["values"]))["code"]
     assert classroom.store.linked(code) == flow
     assert any(r["to"] == CLIENT for r in records)
+
+
+# --- The journal: a record is one appended line, read into the table by whoever reads ------
+
+
+def table_count(path: str) -> int:
+    """Rows in the table itself, read without the store (which would read the journal in)."""
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT COUNT(*) FROM exchanges WHERE data IS NOT NULL").fetchone()[0]
+
+
+def test_another_process_reads_a_record_as_soon_as_it_is_written(two_processes):
+    writer, reader = two_processes
+    cursor = reader.cursor()
+    writer.record("x1", "login-0123456789ab", 1, {"n": 1}, links=("code-1",))
+    # Not read in yet: nobody has read since it was written...
+    assert table_count(writer.path) == 0
+    # ...and every kind of read by another process sees it at once.
+    assert reader.changes(cursor) == (cursor + 1, ["login-0123456789ab"])
+    assert [r["n"] for r in reader.records("login-0123456789ab")] == [1]
+    assert reader.has_flow("login-0123456789ab") and reader.last_recorded() == 1
+    assert reader.linked("code-1") == "login-0123456789ab"
+    assert reader.newest("login-0123456789ab") == "x1"
+    writer.record("x2", "login-0123456789ab", 2, {"n": 2})
+    assert [r["n"] for _, r in reader.after(1)[1]] == [2]
+    assert table_count(writer.path) == 2
+
+
+def test_a_writer_that_never_reads_reads_its_journal_in_itself(tmp_path, monkeypatch):
+    from sim.tracing import store as store_module
+
+    monkeypatch.setattr(store_module, "INGEST_AFTER", 2_000)
+    monkeypatch.setattr(store_module, "SENDER_DELAY", 0.01)
+    path = str(tmp_path / "trace.sqlite")
+    writer = TraceStore(path, live=True)
+    for i in range(20):
+        writer.record(f"x{i}", "f", i, {"n": i, "pad": "p" * 200})
+    deadline = time.monotonic() + 10
+    while table_count(path) < 10 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert table_count(path) >= 10  # read in by its background worker, not by a reader
+    writer.close()
+
+
+def test_many_writers_and_a_reader_that_empties_the_journal_lose_nothing(tmp_path, monkeypatch):
+    """Separate store objects (separate open files, as separate processes have) append
+    while another reads in and empties the journal again and again."""
+    from sim.tracing import store as store_module
+    from sim.tracing.store import HEADER, _generation
+
+    monkeypatch.setattr(store_module, "JOURNAL_LIMIT", 4_000)
+    path = str(tmp_path / "trace.sqlite")
+    reader = TraceStore(path, live=True)
+    writers = [TraceStore(path, live=True) for _ in range(3)]
+    done = threading.Event()
+
+    def write(w: int) -> None:
+        for i in range(150):
+            record = {"n": i, "pad": "p" * 1000}
+            writers[w].record(f"{w}-{i}", f"flow-{w}", w * 1000 + i, record)
+            writers[w].record_sender(f"{w}-{i}", 1.0)
+
+    def read() -> None:
+        while not done.is_set():
+            reader.last_recorded()
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(3)]
+    follower = threading.Thread(target=read)
+    follower.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done.set()
+    follower.join()
+    for w in writers:
+        w.close()  # writes the senders' timings still waiting
+    late = TraceStore(path, live=True)  # a process started after the journal was emptied
+    for w in range(3):
+        assert [r["n"] for r in late.records(f"flow-{w}")] == list(range(150))
+        assert {r["sender_ms"] for r in late.records(f"flow-{w}")} == {1.0}
+    cursor, _ = late.changes(0)
+    assert late.last_recorded() == 450 and cursor == 450
+    with open(path + ".journal", "rb") as journal:
+        assert _generation(journal.read(HEADER)) > 0  # emptied along the way
+    reader.close()
+    late.close()
+
+
+def test_a_journal_emptied_by_a_process_that_stopped_before_noting_it_is_read_on(tmp_path):
+    from sim.tracing.store import HEADER, _header
+
+    path = str(tmp_path / "trace.sqlite")
+    store = TraceStore(path, live=True)
+    store.record("a", "f", 1, {"n": "a"})
+    assert store.last_recorded() == 1
+    with open(path + ".journal", "r+b") as journal:  # what the stopped process had done
+        journal.write(_header(1))
+        journal.truncate(HEADER)
+    other = TraceStore(path, live=True)
+    other.record("b", "f", 2, {"n": "b"})
+    assert [r["n"] for r in store.records("f")] == ["a", "b"]
+    store.close()
+    other.close()
+
+
+def test_clear_forgets_lines_not_yet_read_in_and_numbers_go_on(two_processes):
+    writer, reader = two_processes
+    writer.record("a", "f", 1, {"n": "a"})
+    assert reader.last_recorded() == 1
+    writer.record("b", "f", 2, {"n": "b"})  # in the journal only
+    reader.clear()
+    assert writer.records() == [] and writer.flows() == []
+    writer.record("c", "g", 3, {"n": "c"})
+    cursor, new = reader.after(0)
+    assert [r["n"] for _, r in new] == ["c"] and cursor == 3

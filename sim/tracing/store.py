@@ -1,15 +1,32 @@
 """Where exchanges are kept: one SQLite table shared by every recorder.
 
-Threads mode uses one in-memory database; process mode (`oauth-sim up`) gives every process
-the same file in WAL mode, so events from separate processes reach one store. Each exchange
-is one row keyed by its exchange id: the receiver's record and the sender's timing upsert
-into the same row in either order, so an exchange is stored exactly once.
+Threads mode keeps its records in memory (`MemoryTraceStore`, below). Process mode
+(`oauth-sim up`) gives every process the same SQLite file in WAL mode, so events from
+separate processes reach one store. Each exchange is one row keyed by its exchange id: the
+receiver's record and the sender's timing upsert into the same row in either order, so an
+exchange is stored exactly once.
 
-What one exchange costs the file (four processes share it, so every write takes its lock):
-the receiver's record is one transaction (the row, in live mode its line in the feed and
-the codes and tokens it links to its flow). The sender's timing is not needed by any reader
-at once, so it waits in memory and rides along with this process's next record (or a flush
-at most `SENDER_DELAY` seconds later, or before this process reads).
+Writing: a journal, read into the table by whoever reads
+---------------------------------------------------------
+A record must be in the store before its response is sent (a reader never waits for it).
+A transaction on a file four processes share cost ~180 us of CPU per record in the AS
+(the row, four indexes, the feed line, the WAL frames and the locks), more than the rest of
+tracing together. So a record is one line appended to the store's *journal*
+(`<path>.journal`, one `write` of a few KB; appends from every process land whole, one
+after another), and the journal is read into the table in batches, in its order, by any
+process before it reads (`_ingest`): a reader always sees every line appended before it
+asked, and a batch of lines costs one transaction. A process that writes much and never
+reads (an authorization server) ingests in the background once it has appended
+`INGEST_AFTER` bytes, so the journal stays short. Ingesting a journal read to its end and
+longer than `JOURNAL_LIMIT` empties it (under an exclusive `flock`, which every append
+holds shared for its `write`, so no line is lost); its header carries a generation number,
+so a process never mistakes an emptied and refilled journal for the one it last read.
+
+Each record gets its number (`recorded`, one counter for the whole file) and, in live mode,
+its line in the feed (`changes`) when it is read in, in journal order: the order records
+were written. The sender's timing is not needed by any reader at once, so it waits in
+memory and rides along with this process's next line (or goes on its own at most
+`SENDER_DELAY` seconds later, or before this process reads).
 
 Live mode (`live = True`, set by `oauth-sim up`) adds what watching a real browser needs:
 `link`/`linked` tie codes and tokens to the flow that issued them (`sim.tracing.live`), and
@@ -18,11 +35,11 @@ Live mode (`live = True`, set by `oauth-sim up`) adds what watching a real brows
 What a request asks the store on every request (live mode: is pause on? is any value linked
 to a flow at all?) is answered from this process's memory, checked against the store's
 *version file* (`<path>.version`): every change of the flow options or the links appends
-one byte to it, after the change is committed and before the writer's response is sent, so
+one byte to it, after the change is made and before the writer's response is sent, so
 one `fstat` tells whether anything such a cache holds may have changed since it was read.
-(A file, not a query: four processes write the SQLite file all the time, and a read of it
-costs a read transaction on the shared WAL index; the version file only moves when a
-setting or a link does.)
+
+A private in-memory SQLite store (`TraceStore()`, path ":memory:") has one process and no
+journal: it writes each line's change to the table at once.
 
 Both stores are bounded (`sim.tracing.limits`): text values are cut to `MAX_VALUE` with a
 visible marker, and at most `max_flows` flows are kept; when a new flow would pass that, the
@@ -31,6 +48,7 @@ oldest flow is dropped whole and `dropped_flows()` counts it, so a reader can sa
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
@@ -43,6 +61,14 @@ from sim.tracing.limits import MAX_FLOWS, cut_record
 
 #: Longest a sender's timing waits in memory before it is written on its own.
 SENDER_DELAY = 0.1
+#: Bytes a process appends to the journal before it reads the journal in itself.
+INGEST_AFTER = 512 * 1024
+#: A journal read to its end and longer than this is emptied.
+JOURNAL_LIMIT = 4 * 1024 * 1024
+#: Most journal bytes read into the table in one transaction.
+INGEST_CHUNK = 4 * 1024 * 1024
+#: The journal's header: its generation number, fixed width.
+HEADER = 32
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS exchanges (
@@ -79,6 +105,76 @@ CREATE TABLE IF NOT EXISTS log (
 #: The newest record's number, also across a `clear` (which keeps it in `meta`).
 _LAST_RECORDED = "COALESCE(MAX(recorded), (SELECT value FROM meta WHERE key = 'recorded_base'), 0)"
 
+_UPSERT_RECORD = (
+    "INSERT INTO exchanges (exchange, flow, start_ns, recorded, data) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT(exchange) DO UPDATE SET flow=excluded.flow, start_ns=excluded.start_ns, "
+    "recorded=excluded.recorded, data=excluded.data"
+)
+_UPSERT_BEGIN = (
+    "INSERT INTO exchanges (exchange, flow, start_ns) VALUES (?, ?, ?) "
+    "ON CONFLICT(exchange) DO UPDATE SET flow=excluded.flow, start_ns=excluded.start_ns"
+)
+_UPSERT_SENDER = (
+    "INSERT INTO exchanges (exchange, sender_ms) VALUES (?, ?) "
+    "ON CONFLICT(exchange) DO UPDATE SET sender_ms=excluded.sender_ms"
+)
+
+
+def _header(generation: int) -> bytes:
+    return f"oauth-sim journal {generation:>0}".ljust(HEADER - 1).encode()[: HEADER - 1] + b"\n"
+
+
+def _generation(header: bytes) -> int | None:
+    try:
+        return int(header.split()[-1]) if len(header) == HEADER else None
+    except (ValueError, IndexError):
+        return None
+
+
+class _Journal:
+    """The append-only file every process of one store writes its lines to (see the top)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        if not os.path.exists(path):
+            # Created whole (header included) or not at all: a line appended by another
+            # process can never land where the header should be.
+            temporary = f"{path}.{os.getpid()}.{threading.get_ident()}"
+            with open(temporary, "wb") as f:
+                f.write(_header(0))
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(temporary)
+        self.append_fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        #: A second open file: its exclusive `flock` conflicts with this process's appends too.
+        self.fd = os.open(path, os.O_RDWR)
+        self.append_lock = threading.Lock()
+        self.closed = False
+
+    def append(self, data: bytes) -> None:
+        with self.append_lock:
+            if self.closed:  # never write to a descriptor number reused since
+                raise ValueError("the trace store is closed")
+            fcntl.flock(self.append_fd, fcntl.LOCK_SH)
+            try:
+                os.write(self.append_fd, data)
+            finally:
+                fcntl.flock(self.append_fd, fcntl.LOCK_UN)
+
+    def state(self) -> tuple[int | None, int]:
+        """(generation, size) as the file is now."""
+        return _generation(os.pread(self.fd, HEADER, 0)), os.fstat(self.fd).st_size
+
+    def close(self) -> None:
+        with self.append_lock:
+            if not self.closed:
+                self.closed = True
+                os.close(self.append_fd)
+                os.close(self.fd)
+
 
 class TraceStore:
     """Thread-safe store of raw exchange records (dicts), grouped by flow id."""
@@ -99,18 +195,30 @@ class TraceStore:
         self._conn.executescript(SCHEMA)
         #: Senders' timings not yet written, as (exchange, ms); see the module docstring.
         self._senders: list[tuple[str, float]] = []
-        self._senders_due = threading.Event()
-        self._flusher: threading.Thread | None = None
+        self._senders_lock = threading.Lock()
+        #: Wakes the background worker: senders' timings are waiting, or a read-in is due.
+        self._work_due = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._journal: _Journal | None = None
+        #: Set by `_apply` when it dropped flows (see `_transaction`).
+        self._dropped = False
+        #: (generation, offset) of the journal up to which this process knows it is read in.
+        self._seen: tuple[int | None, int] = (None, -1)
+        #: Bytes this process appended since it last read the journal in.
+        self._appended = 0
+        self._ingest_due = False
         #: The version file (see the module docstring); None for a private in-memory store,
         #: whose only writer is this object and counts in `_own_version` instead.
         self._version_fd: int | None = None
         if path != ":memory:":
+            self._journal = _Journal(path + ".journal")
             self._version_fd = os.open(path + ".version", os.O_RDWR | os.O_APPEND | os.O_CREAT)
         self._own_version = 0
         #: flow -> (version it was read at, options), and (version, any link at all).
         self._options_cache: dict[str, tuple[int, dict[str, Any]]] = {}
         self._links_cache: tuple[int, bool] = (-1, False)
 
+    # -- the version file -------------------------------------------------------------------
     def _version(self) -> int:
         """The store's version: moves whenever flow options or links change (any process)."""
         if self._version_fd is None:
@@ -118,28 +226,217 @@ class TraceStore:
         return os.fstat(self._version_fd).st_size
 
     def _changed(self) -> None:
-        """Flow options or links changed: move the version (after the change is committed,
-        so a process that sees the new version also sees the change)."""
+        """Flow options or links changed: move the version (after the change is made, so a
+        process that sees the new version also sees the change)."""
         if self._version_fd is None:
             self._own_version += 1
         else:
             os.write(self._version_fd, b".")
+
+    # -- writing ----------------------------------------------------------------------------
+    def _write(self, line: bytes, entry: list[Any] | None = None) -> None:
+        """Write one journal line (with the senders' timings waiting here), or without a
+        journal apply `entry` to the table at once."""
+        with self._senders_lock:
+            senders, self._senders = self._senders, []
+        if self._journal is None:
+            with self._lock:
+                self._transaction(
+                    lambda: self._apply(([["s", senders]] if senders else []) + [entry])
+                )
+            return
+        if senders:
+            line = _line(["s", senders]) + line
+        if not line:
+            return
+        self._journal.append(line)
+        self._appended += len(line)
+        if self._appended > INGEST_AFTER and not self._ingest_due:
+            self._ingest_due = True
+            self._wake_worker()
 
     def begin(self, exchange: str, flow: str, start_ns: int) -> None:
         """An exchange whose response is a stream has started: it is recorded only when the
         stream ends, after its sender has the first bytes, so a reader can wait for begun
         exchanges to complete (`wait_settled`). Other exchanges need no `begin`: their
         record is written before their response is sent (see `sim.tracing.middleware`)."""
-        with self._lock:
-            dropped = flow not in self._known_flows and self._new_flow(flow)
+        entry = ["b", exchange, flow, start_ns]
+        self._write(_line(entry), entry)
+
+    def record(
+        self,
+        exchange: str,
+        flow: str,
+        start_ns: int,
+        data: dict[str, Any],
+        links: tuple[str, ...] = (),
+    ) -> None:
+        """The receiver's full record of an exchange: one journal line (see the top) with
+        what goes with it: the `links` (values such as codes and tokens) that tie later
+        requests to `flow`, and in live mode its line in the feed when it is read in."""
+        text = json.dumps(cut_record(data))
+        head = ["r", exchange, flow, start_ns, list(links)]
+        self._write(f"{json.dumps(head)}\t{text}\n".encode(), [*head, text])
+        if links:
+            self._changed()
+        with self._recorded:
+            self._recorded.notify_all()
+
+    def record_sender(self, exchange: str, duration_ms: float) -> None:
+        """The sender's timing of the same exchange (round trip as the sender saw it):
+        kept in memory until this process next writes (see the module docstring)."""
+        with self._senders_lock:
+            self._senders.append((exchange, duration_ms))
+        self._wake_worker()
+
+    def _wake_worker(self) -> None:
+        if self._worker is None:
+            with self._senders_lock:
+                if self._worker is None:
+                    self._worker = threading.Thread(
+                        target=self._work, name="trace-journal", daemon=True
+                    )
+                    self._worker.start()
+        self._work_due.set()
+
+    def _work(self) -> None:
+        """Background: write senders' timings that waited `SENDER_DELAY`; read the journal
+        in when this process has appended `INGEST_AFTER` bytes since it last did."""
+        while True:
+            self._work_due.wait()
+            time.sleep(SENDER_DELAY)
+            self._work_due.clear()
+            try:
+                with self._senders_lock:
+                    waiting = bool(self._senders)
+                if waiting:
+                    self._write(b"", ["s", []])
+                if self._ingest_due:
+                    with self._lock:
+                        self._ingest()
+            except (sqlite3.Error, OSError, ValueError):  # closed under us: nothing to do
+                return
+
+    # -- reading the journal in ---------------------------------------------------------------
+    def _transaction(self, work: Any) -> Any:
+        """Run `work()` in one write transaction; afterwards (once committed) move the
+        version if it dropped flows, whose options and links went with them."""
+        self._dropped = False
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = work()
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        if self._dropped:
+            self._changed()
+        return result
+
+    def _read_position(self) -> tuple[int, int]:
+        """(generation, offset) of the journal up to which the table has it, as noted."""
+        rows = dict(
             self._conn.execute(
-                "INSERT INTO exchanges (exchange, flow, start_ns) VALUES (?, ?, ?) "
-                "ON CONFLICT(exchange) DO UPDATE SET flow=excluded.flow, "
-                "start_ns=excluded.start_ns",
-                (exchange, flow, start_ns),
-            )
-            if dropped:
-                self._changed()
+                "SELECT key, value FROM meta WHERE key IN ('journal_gen', 'journal_offset')"
+            ).fetchall()
+        )
+        return rows.get("journal_gen", 0), rows.get("journal_offset", HEADER)
+
+    def _ingest(self) -> None:
+        """Bring the table up to date with everything written before now (the caller holds
+        the lock): read every complete journal line not yet in it, in journal order. One
+        `fstat` and one `pread` when there is none. Without a journal: the senders' timings
+        waiting here."""
+        with self._senders_lock:
+            senders, self._senders = self._senders, []
+        journal = self._journal
+        if journal is None:
+            if senders:
+                self._transaction(lambda: self._apply([["s", senders]]))
+            return
+        if senders:
+            journal.append(_line(["s", senders]))
+        if journal.state() == self._seen:
+            return
+        self._ingest_due = False
+        self._appended = 0
+        position = self._read_position()  # without the write lock: often already read in
+        if position == journal.state():
+            self._seen = position
+            return
+        self._seen = self._transaction(self._read_in)
+
+    def _read_in(self) -> tuple[int, int]:
+        """`_ingest`'s transaction: apply the journal's new lines, note how far it is read,
+        and empty it if it is read to its end and long. Returns (generation, offset)."""
+        journal = self._journal
+        assert journal is not None
+        generation, offset = self._read_position()
+        file_generation, size = journal.state()
+        if file_generation is not None and file_generation != generation:
+            # Emptied by a process that stopped before it noted so: all of it was read in.
+            generation, offset = file_generation, HEADER
+        while offset < size:
+            data = os.pread(journal.fd, min(size - offset, INGEST_CHUNK), offset)
+            end = data.rfind(b"\n") + 1
+            if end == 0:
+                break  # a line being written: it is read in next time
+            entries = []
+            for line in data[:end].split(b"\n")[:-1]:
+                head, _, text = line.partition(b"\t")
+                entry = json.loads(head)
+                if text:
+                    entry.append(text.decode())
+                entries.append(entry)
+            self._apply(entries)
+            offset += end
+        if offset == size and size > JOURNAL_LIMIT:
+            fcntl.flock(journal.fd, fcntl.LOCK_EX)  # no append is half written, none starts
+            try:
+                if os.fstat(journal.fd).st_size == size:
+                    generation += 1
+                    os.pwrite(journal.fd, _header(generation), 0)
+                    os.ftruncate(journal.fd, HEADER)
+                    offset = HEADER
+            finally:
+                fcntl.flock(journal.fd, fcntl.LOCK_UN)
+        self._conn.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [("journal_gen", generation), ("journal_offset", offset)],
+        )
+        return generation, offset
+
+    def _apply(self, entries: list[list[Any]]) -> None:
+        """Apply journal entries to the table, in order (the caller holds a transaction):
+        a record gets the next number, its links and, in live mode, its line in the feed."""
+        if not entries:
+            return
+        (last,) = self._conn.execute(f"SELECT {_LAST_RECORDED} FROM exchanges").fetchone()
+        for entry in entries:
+            kind = entry[0]
+            if kind == "s":
+                if entry[1]:
+                    self._conn.executemany(_UPSERT_SENDER, entry[1])
+                continue
+            exchange, flow, start_ns = entry[1], entry[2], entry[3]
+            if flow not in self._known_flows and self._new_flow(flow):
+                self._dropped = True
+            if kind == "b":
+                self._conn.execute(_UPSERT_BEGIN, (exchange, flow, start_ns))
+                continue
+            links, text = entry[4], entry[5]
+            last += 1
+            self._conn.execute(_UPSERT_RECORD, (exchange, flow, start_ns, last, text))
+            if self.live:
+                self._conn.execute(
+                    "INSERT INTO log (exchange, flow) VALUES (?, ?)", (exchange, flow)
+                )
+            if links:
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO links (value, flow) VALUES (?, ?)",
+                    [(value, flow) for value in links],
+                )
 
     def _new_flow(self, flow: str) -> bool:
         """First sight of `flow` in this process: if the store has no row of it yet and is
@@ -173,9 +470,11 @@ class TraceStore:
         )
         return True
 
+    # -- reading ----------------------------------------------------------------------------
     def dropped_flows(self) -> int:
         """How many of the oldest flows were dropped to keep the store bounded."""
         with self._lock:
+            self._ingest()
             row = self._conn.execute(
                 "SELECT value FROM meta WHERE key = 'dropped_flows'"
             ).fetchone()
@@ -183,6 +482,7 @@ class TraceStore:
 
     def pending(self, flow: str) -> int:
         with self._lock:
+            self._ingest()
             row = self._conn.execute(
                 "SELECT COUNT(*) FROM exchanges WHERE flow = ? AND data IS NULL", (flow,)
             ).fetchone()
@@ -192,8 +492,8 @@ class TraceStore:
         """Wait until every begun exchange of `flow` is recorded.
 
         A record written by this process wakes the wait at once (a Condition). The other
-        processes of `oauth-sim up` write to the same file and cannot notify it, so the wait
-        also looks again after a pause that doubles from 1 ms to 50 ms."""
+        processes of `oauth-sim up` write to the same journal and cannot notify it, so the
+        wait also looks again after a pause that doubles from 1 ms to 50 ms."""
         deadline = time.monotonic() + timeout
         pause = 0.001
         while self.pending(flow):
@@ -204,85 +504,6 @@ class TraceStore:
                 self._recorded.wait(min(pause, remaining))
             pause = min(pause * 2, 0.05)
 
-    def record(
-        self,
-        exchange: str,
-        flow: str,
-        start_ns: int,
-        data: dict[str, Any],
-        links: tuple[str, ...] = (),
-    ) -> None:
-        """The receiver's full record of an exchange, in one transaction with what goes
-        with it: in live mode its line in the feed and the `links` (values such as codes
-        and tokens) that tie later requests to `flow`; and senders' timings waiting here."""
-        text = json.dumps(cut_record(data))
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                dropped = flow not in self._known_flows and self._new_flow(flow)
-                self._conn.execute(
-                    "INSERT INTO exchanges (exchange, flow, start_ns, recorded, data) "
-                    f"VALUES (?, ?, ?, (SELECT {_LAST_RECORDED} + 1 FROM exchanges), ?) "
-                    "ON CONFLICT(exchange) DO UPDATE SET flow=excluded.flow, "
-                    "start_ns=excluded.start_ns, recorded=excluded.recorded, data=excluded.data",
-                    (exchange, flow, start_ns, text),
-                )
-                if self.live:
-                    self._conn.execute(
-                        "INSERT INTO log (exchange, flow) VALUES (?, ?)", (exchange, flow)
-                    )
-                if links:
-                    self._conn.executemany(
-                        "INSERT OR REPLACE INTO links (value, flow) VALUES (?, ?)",
-                        [(value, flow) for value in links],
-                    )
-                self._write_senders()
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            if links or dropped:
-                self._changed()
-        with self._recorded:
-            self._recorded.notify_all()
-
-    def record_sender(self, exchange: str, duration_ms: float) -> None:
-        """The sender's timing of the same exchange (round trip as the sender saw it):
-        kept in memory until this process next writes (see the module docstring)."""
-        with self._lock:
-            self._senders.append((exchange, duration_ms))
-            if self._flusher is None:
-                self._flusher = threading.Thread(
-                    target=self._flush_senders_loop, name="trace-sender-timings", daemon=True
-                )
-                self._flusher.start()
-        self._senders_due.set()
-
-    def _write_senders(self) -> None:
-        """Write the waiting senders' timings (the caller holds the lock)."""
-        if self._senders:
-            self._conn.executemany(
-                "INSERT INTO exchanges (exchange, sender_ms) VALUES (?, ?) "
-                "ON CONFLICT(exchange) DO UPDATE SET sender_ms=excluded.sender_ms",
-                self._senders,
-            )
-            self._senders = []
-
-    def _flush_senders(self) -> None:
-        with self._lock:
-            if self._senders:
-                self._write_senders()
-
-    def _flush_senders_loop(self) -> None:
-        while True:
-            self._senders_due.wait()
-            time.sleep(SENDER_DELAY)
-            self._senders_due.clear()
-            try:
-                self._flush_senders()
-            except sqlite3.Error:  # closed under us: nothing left to write to
-                return
-
     def records(self, flow: str | None = None) -> list[dict[str, Any]]:
         """Complete records in the order their requests started."""
         query = "SELECT data, sender_ms FROM exchanges WHERE data IS NOT NULL"
@@ -292,7 +513,7 @@ class TraceStore:
             args.append(flow)
         query += " ORDER BY start_ns, rowid"
         with self._lock:
-            self._write_senders()
+            self._ingest()
             rows = self._conn.execute(query, args).fetchall()
         out = []
         for data, sender_ms in rows:
@@ -303,6 +524,7 @@ class TraceStore:
 
     def flows(self) -> list[str]:
         with self._lock:
+            self._ingest()
             rows = self._conn.execute(
                 "SELECT flow FROM exchanges WHERE recorded IS NOT NULL "
                 "GROUP BY flow ORDER BY MIN(start_ns)"
@@ -311,6 +533,7 @@ class TraceStore:
 
     def has_flow(self, flow: str) -> bool:
         with self._lock:
+            self._ingest()
             row = self._conn.execute(
                 "SELECT 1 FROM exchanges WHERE flow = ? AND recorded IS NOT NULL LIMIT 1", (flow,)
             ).fetchone()
@@ -323,6 +546,7 @@ class TraceStore:
 
     def last_recorded(self) -> int:
         with self._lock:
+            self._ingest()
             row = self._conn.execute(f"SELECT {_LAST_RECORDED} FROM exchanges").fetchone()
         return row[0]
 
@@ -338,7 +562,7 @@ class TraceStore:
         last = (-1, -1)
         while True:
             with self._lock:
-                self._write_senders()
+                self._ingest()
                 rows = self._conn.execute(
                     f"SELECT data, sender_ms, start_ns, rowid FROM exchanges WHERE {where} "
                     "ORDER BY start_ns, rowid LIMIT ?",
@@ -358,7 +582,7 @@ class TraceStore:
         flow_clause = " AND flow = ?" if flow is not None else ""
         flow_args = [flow] if flow is not None else []
         with self._lock:
-            self._write_senders()
+            self._ingest()
             rows = self._conn.execute(
                 "SELECT data, sender_ms, recorded, start_ns, rowid FROM exchanges "
                 f"WHERE recorded > ?{flow_clause} ORDER BY recorded LIMIT ?",
@@ -403,27 +627,41 @@ class TraceStore:
         return dict(cached[1])
 
     def clear(self) -> None:
-        """Forget every exchange. Record numbers go on from where they were, so a reader
-        following with `after` misses nothing recorded after the clear."""
+        """Forget every exchange, journal lines not yet read in included. Record numbers go
+        on from where they were, so a reader following with `after` misses nothing recorded
+        after the clear."""
         with self._lock:
-            (last,) = self._conn.execute(f"SELECT {_LAST_RECORDED} FROM exchanges").fetchone()
-            self._conn.execute("DELETE FROM exchanges")
-            self._conn.execute("DELETE FROM flow_options")
-            self._conn.execute("DELETE FROM links")
-            self._conn.execute("DELETE FROM log")
-            self._conn.execute("DELETE FROM meta")
-            self._conn.execute("INSERT INTO meta (key, value) VALUES ('recorded_base', ?)", (last,))
+
+            def forget() -> tuple[int | None, int]:
+                seen = self._seen
+                if self._journal is not None:
+                    seen = self._read_in()  # their numbers count, then they go too
+                (last,) = self._conn.execute(f"SELECT {_LAST_RECORDED} FROM exchanges").fetchone()
+                for table in ("exchanges", "flow_options", "links", "log"):
+                    self._conn.execute(f"DELETE FROM {table}")
+                self._conn.execute(
+                    "DELETE FROM meta WHERE key NOT IN ('journal_gen', 'journal_offset')"
+                )
+                self._conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('recorded_base', ?)", (last,)
+                )
+                return seen
+
+            with self._senders_lock:
+                self._senders = []
+            self._seen = self._transaction(forget)
             self._known_flows.clear()
-            self._senders = []
             self._changed()
 
     def close(self) -> None:
         with self._lock:
             try:
-                self._write_senders()
-            except sqlite3.Error:
+                self._ingest()
+            except (sqlite3.Error, OSError):
                 pass
             self._conn.close()
+            if self._journal is not None:
+                self._journal.close()
             if self._version_fd is not None:
                 os.close(self._version_fd)
                 self._version_fd = None
@@ -438,16 +676,21 @@ class TraceStore:
 
     def linked(self, value: str) -> str | None:
         with self._lock:
+            self._ingest()
             row = self._conn.execute("SELECT flow FROM links WHERE value = ?", (value,)).fetchone()
         return row[0] if row else None
 
     def has_links(self) -> bool:
         """Whether any value is linked to a flow: until a browser starts a flow none is, and
         a request outside every flow need not be parsed for values to look up (live.resolve).
-        Kept in memory until the store's version moves."""
+        Once true it stays true (a stale yes costs only a look-up that finds nothing); a no is
+        kept until the store's version moves."""
         with self._lock:
+            if self._links_cache[1]:
+                return True
             version = self._version()
             if self._links_cache[0] != version:
+                self._ingest()
                 row = self._conn.execute("SELECT 1 FROM links LIMIT 1").fetchone()
                 self._links_cache = (version, row is not None)
             return self._links_cache[1]
@@ -458,6 +701,7 @@ class TraceStore:
         deadline = time.monotonic() + timeout
         while True:
             with self._lock:
+                self._ingest()
                 rows = self._conn.execute(
                     "SELECT id, flow FROM log WHERE id > ? ORDER BY id", (after,)
                 ).fetchall()
@@ -470,16 +714,22 @@ class TraceStore:
 
     def cursor(self) -> int:
         with self._lock:
+            self._ingest()
             row = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM log").fetchone()
         return row[0]
 
     def newest(self, flow: str) -> str | None:
         """The exchange of `flow` recorded last (its response came last)."""
         with self._lock:
+            self._ingest()
             row = self._conn.execute(
                 "SELECT exchange FROM log WHERE flow = ? ORDER BY id DESC LIMIT 1", (flow,)
             ).fetchone()
         return row[0] if row else None
+
+
+def _line(entry: list[Any]) -> bytes:
+    return (json.dumps(entry) + "\n").encode()
 
 
 class MemoryTraceStore:
