@@ -60,3 +60,116 @@ def test_a_form_post_carries_its_body_and_the_browsers_cookie(sim):
     assert headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert {"username=alice", "password=wonderland"} <= set(post["request_body"].split("&"))
     assert "sim_as_session=" in headers["Cookie"]  # set by the login page, sent back
+
+
+def _capturing_server(answer: bytes):
+    """A loopback socket that records each request's bytes and answers `answer`."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    seen: list[bytes] = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while True:
+                    while b"\r\n\r\n" not in data:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                    if b"\r\n\r\n" not in data:
+                        break
+                    head, rest = data.split(b"\r\n\r\n", 1)
+                    length = 0
+                    for line in head.split(b"\r\n"):
+                        if line.lower().startswith(b"content-length:"):
+                            length = int(line.split(b":", 1)[1])
+                    while len(rest) < length:
+                        rest += conn.recv(65536)
+                    seen.append(head + b"\r\n\r\n" + rest[:length])
+                    data = rest[length:]
+                    conn.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server, seen
+
+
+def test_the_browser_puts_on_the_wire_what_urllib3_would():
+    """The browser's own http.client wire (sim.browser_wire) sends the same bytes urllib3
+    sent for it before: the same target (dot segments removed, invalid characters encoded,
+    no fragment, no userinfo), the same headers in the same order, the same body; and reads
+    the answer the same way (repeated headers joined, cookies kept, gzip decoded)."""
+    import gzip
+    import re
+
+    import urllib3
+
+    from sim.user_agent import UserAgent, close_idle_connections
+
+    body = gzip.compress(b"<p>hello</p>")
+    answer = (
+        b"HTTP/1.1 302 Found\r\nLocation: /next\r\nSet-Cookie: a=1; Path=/; HttpOnly\r\n"
+        b"Set-Cookie: b=2; Path=/\r\nContent-Type: text/html; charset=utf-8\r\n"
+        b"Content-Encoding: gzip\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+    ) + body
+    server, seen = _capturing_server(answer)
+    port = server.getsockname()[1]
+    urls = [
+        f"http://127.0.0.1:{port}/a/../b/./c?q=a b&x=%2f&y=[1]#frag",
+        f"http://someone@127.0.0.1:{port}/p?redirect_uri=http%3A%2F%2Fh%2Fcb",
+    ]
+    try:
+        ua = UserAgent("flow-wire")
+        answers = [ua.get(url) for url in urls]
+        answers.append(ua.request("POST", urls[1], data=[("a", "1"), ("b", "x y"), ("c", "é")]))
+        close_idle_connections()  # the capturing server serves one connection at a time
+        ours = list(seen)
+        seen.clear()
+        # The same requests through urllib3, as the browser sent them before.
+        wire = urllib3.PoolManager(retries=urllib3.Retry(0, read=False))
+        for response in answers:
+            sent = response.request
+            wire.urlopen(
+                sent.method,
+                sent.url,
+                body=sent.body,
+                headers=dict(sent.headers),
+                redirect=False,
+                timeout=5,
+            )
+        wire.clear()
+    finally:
+        server.close()
+        close_idle_connections()
+
+    def masked(raw: bytes) -> bytes:
+        return re.sub(rb"(X-Sim-Exchange: )\w+", rb"\1-", raw)
+
+    assert [masked(r) for r in ours] == [masked(r) for r in seen]
+    assert ours[0].startswith(b"GET /b/c?q=a%20b&x=%2F&y=%5B1%5D HTTP/1.1\r\n")
+    assert b"Authorization" not in ours[1]
+    first = answers[0]
+    assert first.is_redirect and first.text == "<p>hello</p>"
+    assert first.headers["Set-Cookie"] == "a=1; Path=/; HttpOnly, b=2; Path=/"
+    assert {c.name for c in first.cookies} == {"a", "b"}
+    assert b"\r\nCookie: a=1; b=2\r\n" in ours[2]
+
+
+def test_a_connection_the_server_closed_is_not_reused(sim):
+    """A keep-alive connection the server has since closed is dropped before the next
+    request, which then goes on a new connection (as urllib3's pool checks it)."""
+    from sim import browser_wire
+
+    ua = sim.user_agent(sim.new_flow("dropped"))
+    assert ua.get(sim.authorization_server_url + "/login").status_code == 200
+    with browser_wire._lock:
+        (idle,) = [c for c in browser_wire._idle.values() if c]
+        idle[-1].sock.shutdown(2)  # as if the server had closed it
+    assert ua.get(sim.authorization_server_url + "/login").status_code == 200
