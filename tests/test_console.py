@@ -54,6 +54,9 @@ def test_a_flow_lists_every_message_in_order_with_notes(classroom, happy):
 def test_inspecting_the_token_request_verifies_the_jwt_and_shows_pkce(classroom, happy):
     seq = next(e.seq for e in happy.trace.events if e.path == "/token")
     detail = api(classroom, f"/api/flows/{happy.flow}/steps/{seq}").json()
+    # Kept per exchange for every screen that asks again, numbered as asked.
+    assert api(classroom, f"/api/flows/{happy.flow}/steps/{seq}").json() == detail
+    assert detail["seq"] == seq and "code_verifier" in detail["note"]
     assert detail["request"]["method"] == "POST"
     form = {p["name"]: p for p in detail["request"]["form"]}
     assert form["code_verifier"]["secret"] and form["grant_type"]["value"] == "authorization_code"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -190,13 +191,23 @@ def flow_steps(store: Any, flow: str) -> dict[str, Any]:
 
 
 def event_at(store: Any, flow: str, seq: str) -> tuple[Trace, Event]:
+    """The flow's trace and its step `seq`, explained (from the kept steps: the trace
+    itself is not annotated, only the step asked for needs its note)."""
     if not seq.isdigit() or len(seq) > 6:
         raise BadRequest("malformed step number")
-    trace = flow_trace(store, check_flow(store, flow))
+    records = store.records(check_flow(store, flow))
     index = int(seq) - 1
-    if not 0 <= index < len(trace.events):
+    if not 0 <= index < len(records):
         raise BadRequest("no such step in this flow", 404, "unknown_step")
-    return trace, trace.events[index]
+    trace = build_trace(records, flow)
+    explained_step = explained(flow, [records[index]])[0][1]
+    event = replace(trace.events[index], note=explained_step["note"], rfc=explained_step["rfc"])
+    return trace, event
+
+
+def detail_key(trace: Trace, event: Event) -> Key | None:
+    """What an inspected step is kept under: its exchange as `explained` keys it."""
+    return (event.exchange, event.time, event.status) if event.exchange else None
 
 
 def path_of(url: str) -> str:

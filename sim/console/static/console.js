@@ -214,6 +214,7 @@ function showStep() {
     for (const id of ["step-line", "note", "rfc"]) $(id).textContent = "";
     $("point-at").replaceChildren();
     $("inspect").replaceChildren();
+    inspected = null;
     return;
   }
   $("step-title").textContent = `Step ${s.seq} of ${state.steps.length}`;
@@ -241,17 +242,28 @@ function table(rows) {
   return t;
 }
 
+// The step whose message is shown: following a flow, each message re-selects the newest
+// step, often the one already shown (a recorded exchange does not change).
+let inspected = null;
+
 async function inspectStep(seq) {
   const box = $("inspect");
   const flow = state.flow;
+  const shown = `${flow} ${state.steps[seq - 1]?.exchange}`;
+  if (shown === inspected) return;
+  inspected = shown;
   let d;
   try {
     d = await getJSON(`/api/flows/${encodeURIComponent(flow)}/steps/${seq}`);
   } catch (error) {
+    inspected = null;
     box.replaceChildren(el("p", {}, String(error.message)));
     return;
   }
-  if (flow !== state.flow || state.steps[state.selected - 1]?.seq !== seq) return;
+  if (flow !== state.flow || state.steps[state.selected - 1]?.seq !== seq) {
+    if (inspected === shown) inspected = null;  // not shown after all
+    return;
+  }
   const parts = [el("h3", {}, "Request"),
     el("pre", { class: "request-line" }, `${d.request.method} ${d.request.url}`)];
   if (d.request.query.length) parts.push(el("p", {}, "Query parameters"), table(d.request.query));
