@@ -258,3 +258,19 @@ def test_clear_forgets_lines_not_yet_read_in_and_numbers_go_on(two_processes):
     writer.record("c", "g", 3, {"n": "c"})
     cursor, new = reader.after(0)
     assert [r["n"] for _, r in new] == ["c"] and cursor == 3
+
+
+def test_a_line_that_is_not_a_record_is_skipped_not_fatal(two_processes):
+    writer, reader = two_processes
+    writer.record("a", "f", 1, {"n": "a"})
+    with open(writer.path + ".journal", "ab") as journal:
+        journal.write(b'{"not": "an entry"}\n["r", "x"]\n["s", 5]\n\xff\n')
+    writer.record("b", "f", 2, {"n": "b"})
+    assert [r["n"] for r in reader.records("f")] == ["a", "b"]
+
+
+def test_a_long_value_is_still_cut_in_the_store(two_processes):
+    writer, reader = two_processes
+    writer.record("a", "f", 1, {"url": "u" * 10_000, "n": "a"})
+    (record,) = reader.records("f")
+    assert len(record["url"]) < 4200 and "more characters not kept" in record["url"]

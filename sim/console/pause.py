@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from sim.console.glossary import purpose
-from sim.console.settings import paused
+from sim.console.settings import KEY
 from sim.parties import PARTY_HEADER
 
 PARTY_KEY = "HTTP_" + PARTY_HEADER.upper().replace("-", "_")
@@ -88,7 +88,9 @@ class PauseAtRedirects:
         self.app, self.store, self.party = app, store, party
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        if environ.get(PARTY_KEY) or not paused(self.store):
+        # The console's pause switch (`sim.console.settings.paused`), asked of the store's
+        # in-memory copy directly: this runs on every request of every party.
+        if environ.get(PARTY_KEY) or not self.store.flow_option(KEY, "pause"):
             return self.app(environ, start_response)
         held: dict[str, Any] = {}
 

@@ -29,11 +29,13 @@ def by_script(method: str, headers: Mapping[str, str] | None) -> bool:
     """Was this request sent by a page's script rather than by the browser navigating?"""
     if method == "OPTIONS":
         return True  # a CORS preflight: the browser asking on behalf of a script
-    lower = {k.lower(): v for k, v in (headers or {}).items()}
-    mode = lower.get("sec-fetch-mode")
-    if mode is not None:
-        return mode != "navigate"
-    return "origin" in lower
+    origin = False
+    for name, value in (headers or {}).items():
+        name = name.lower()
+        if name == "sec-fetch-mode":
+            return value != "navigate"
+        origin = origin or name == "origin"
+    return origin
 
 
 def classify(

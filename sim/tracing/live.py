@@ -213,6 +213,8 @@ class LiveFlows:
             environ[FLOW_KEY] = resolution.flow
         if resolution.via == "start" and self.on_start is not None:
             self.on_start(resolution.flow)
+        if self.party != CLIENT:
+            return self.app(environ, start_response)  # only the client hands out the cookie
 
         def with_cookie(status, headers, exc_info=None):
             code = int(str(status).split(" ", 1)[0])
@@ -224,8 +226,15 @@ class LiveFlows:
         return self.app(environ, with_cookie)
 
 
+#: Where `buffer_body` keeps the body it read, so the next layer asking does not read again.
+BODY_KEY = "sim.tracing.body"
+
+
 def buffer_body(environ: dict[str, Any]) -> bytes:
     """The request body, read once and put back for the app (and the layers inside it)."""
+    body = environ.get(BODY_KEY)
+    if body is not None and environ["wsgi.input"] is body[1]:
+        return body[0]
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -234,6 +243,7 @@ def buffer_body(environ: dict[str, Any]) -> bytes:
         return b""
     body = environ["wsgi.input"].read(length)
     environ["wsgi.input"] = io.BytesIO(body)
+    environ[BODY_KEY] = (body, environ["wsgi.input"])
     return body
 
 

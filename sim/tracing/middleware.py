@@ -19,8 +19,8 @@ remembers the codes and tokens each flow issued so later requests can be matched
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -104,6 +104,8 @@ def _url(environ: dict[str, Any]) -> str:
     url = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{path}"
     if query:
         url += f"?{query}"
+    if host.isascii() and "[" not in host and "]" not in host:
+        return url  # urlsplit refuses only brackets that do not parse and non-ASCII hosts
     try:
         urlsplit(url)
     except ValueError:
@@ -132,7 +134,8 @@ class TracingMiddleware:
         started = time.perf_counter()
         body = b"" if app is refuse_too_large else live.buffer_body(environ)
         flow = environ.get(FLOW_KEY) or live.DEFAULT_FLOW
-        exchange = environ.get(EXCHANGE_KEY) or uuid.uuid4().hex
+        # 32 random hex digits, as the senders' ids (uuid4().hex) look, for a quarter the CPU
+        exchange = environ.get(EXCHANGE_KEY) or os.urandom(16).hex()
         environ[EXCHANGE_KEY] = exchange
         captured: dict[str, Any] = {}
 

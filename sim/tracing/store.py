@@ -57,8 +57,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from sim.tracing.limits import MAX_FLOWS, cut_record
+from sim.tracing.limits import MAX_FLOWS, MAX_VALUE, cut_record
 
+#: `json.dumps` without its check for circular references (a record is a tree of plain
+#: values): the same text, for less CPU on every record.
+_encode = json.JSONEncoder(check_circular=False).encode
 #: Longest a sender's timing waits in memory before it is written on its own.
 SENDER_DELAY = 0.1
 #: Bytes a process appends to the journal before it reads the journal in itself.
@@ -274,9 +277,13 @@ class TraceStore:
         """The receiver's full record of an exchange: one journal line (see the top) with
         what goes with it: the `links` (values such as codes and tokens) that tie later
         requests to `flow`, and in live mode its line in the feed when it is read in."""
-        text = json.dumps(cut_record(data))
+        text = _encode(data)
+        if len(text) > MAX_VALUE:
+            # Only then can a value be over MAX_VALUE (its JSON is never shorter than it),
+            # and only then is the copy with long values cut worth making.
+            text = _encode(cut_record(data))
         head = ["r", exchange, flow, start_ns, list(links)]
-        self._write(f"{json.dumps(head)}\t{text}\n".encode(), [*head, text])
+        self._write(f"{_encode(head)}\t{text}\n".encode(), [*head, text])
         if links:
             self._changed()
         with self._recorded:
@@ -381,14 +388,7 @@ class TraceStore:
             end = data.rfind(b"\n") + 1
             if end == 0:
                 break  # a line being written: it is read in next time
-            entries = []
-            for line in data[:end].split(b"\n")[:-1]:
-                head, _, text = line.partition(b"\t")
-                entry = json.loads(head)
-                if text:
-                    entry.append(text.decode())
-                entries.append(entry)
-            self._apply(entries)
+            self._apply([entry for line in data[:end].split(b"\n")[:-1] if (entry := _entry(line))])
             offset += end
         if offset == size and size > JOURNAL_LIMIT:
             fcntl.flock(journal.fd, fcntl.LOCK_EX)  # no append is half written, none starts
@@ -609,11 +609,9 @@ class TraceStore:
             )
             self._changed()
 
-    def flow_options(self, flow: str | None) -> dict[str, Any]:
-        """A flow's options (a copy). Pause mode asks this on every request of a browser, so
-        the answer is kept until the store's version moves (see the module docstring)."""
-        if not flow:
-            return {}
+    def _cached_options(self, flow: str) -> dict[str, Any]:
+        """A flow's options as kept in memory until the store's version moves (not a copy:
+        callers never change it)."""
         with self._lock:
             version = self._version()  # before the read: a change after it is seen next time
             cached = self._options_cache.get(flow)
@@ -624,7 +622,16 @@ class TraceStore:
                 if len(self._options_cache) >= 256:
                     self._options_cache.clear()
                 cached = self._options_cache[flow] = (version, json.loads(row[0]) if row else {})
-        return dict(cached[1])
+        return cached[1]
+
+    def flow_options(self, flow: str | None) -> dict[str, Any]:
+        """A flow's options (a copy). Pause mode asks on every request of a browser, so the
+        answer is kept until the store's version moves (see the module docstring)."""
+        return dict(self._cached_options(flow)) if flow else {}
+
+    def flow_option(self, flow: str, key: str, default: Any = None) -> Any:
+        """One of a flow's options (what pause mode asks on every request of a browser)."""
+        return self._cached_options(flow).get(key, default)
 
     def clear(self) -> None:
         """Forget every exchange, journal lines not yet read in included. Record numbers go
@@ -730,6 +737,28 @@ class TraceStore:
 
 def _line(entry: list[Any]) -> bytes:
     return (json.dumps(entry) + "\n").encode()
+
+
+_ARITY = {"r": 5, "b": 4, "s": 2}
+
+
+def _entry(line: bytes) -> list[Any] | None:
+    """A journal line as the entry `_apply` takes, or None for a line that is not one (never
+    written by a store; skipped rather than stopping every later line from being read in)."""
+    head, tab, text = line.partition(b"\t")
+    try:
+        entry = json.loads(head)
+        if not isinstance(entry, list) or _ARITY.get(entry[0]) != len(entry):
+            return None
+        if entry[0] == "r":
+            if not tab or not isinstance(entry[4], list):
+                return None
+            entry.append(text.decode("ascii"))
+        elif entry[0] == "s" and not all(isinstance(p, list) and len(p) == 2 for p in entry[1]):
+            return None
+    except (ValueError, IndexError, TypeError, UnicodeDecodeError):
+        return None
+    return entry
 
 
 class MemoryTraceStore:
@@ -882,6 +911,9 @@ class MemoryTraceStore:
 
     def flow_options(self, flow: str | None) -> dict[str, Any]:
         return self._options.get(flow, {}) if flow else {}
+
+    def flow_option(self, flow: str, key: str, default: Any = None) -> Any:
+        return self._options.get(flow, {}).get(key, default)
 
     def clear(self) -> None:
         with self._changed:
