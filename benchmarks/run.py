@@ -369,15 +369,16 @@ def console_subscribed_vs_not(n: int) -> tuple[list[float], list[float]]:
     open and following against the same simulation with nobody watching; batches
     interleaved. The subscriber is a process of its own, as a browser tab is (in the
     driver's process it would take the driver's interpreter lock): it follows
-    `/api/stream` and asks what the page asks (`console.js`): the flow list and the
-    followed flow, each only when a message does not carry what it needs."""
+    `/api/stream` and asks what the page asks (`console.js`): the flow list, the
+    followed flow and its newest step inspected, each only when a message does not carry
+    what it needs (the inspection once per newest step, as the page shows it)."""
     page = r"""
 import json, sys, requests
 url = sys.argv[1]
 http = requests.Session()
 http.trust_env = False
 get = lambda path: http.get(url + path, timeout=10).json()
-listing, flow, steps, steps_of = get("/api/flows")["flows"], None, {}, None
+listing, flow, steps, steps_of, shown = get("/api/flows")["flows"], None, {}, None, None
 with http.get(url + "/api/stream", stream=True, timeout=60) as stream:
     print("ready", flush=True)
     for line in stream.iter_lines():
@@ -399,10 +400,16 @@ with http.get(url + "/api/stream", stream=True, timeout=60) as stream:
         known = dict(steps) if steps_of == flow else {}
         known.update(carried["new"] if carried else {})
         if carried and all(e in known for e in carried["order"]):
-            steps = {e: known[e] for e in carried["order"]}
+            steps, newest = {e: known[e] for e in carried["order"]}, carried["newest"]
         else:
-            steps = {s["exchange"]: s for s in get(f"/api/flows/{flow}")["events"]}
+            answer = get(f"/api/flows/{flow}")
+            steps, newest = {s["exchange"]: s for s in answer["events"]}, answer["newest"]
         steps_of = flow
+        if carried and carried.get("detail") and carried["newest"] == newest:
+            shown = (flow, newest)
+        elif (flow, newest) != shown and newest in steps:
+            get(f"/api/flows/{flow}/steps/{list(steps).index(newest) + 1}")
+            shown = (flow, newest)
 """
     watched, alone = [], []
     with Simulation(mode="process", console=True) as sim:

@@ -201,6 +201,10 @@ def test_stream_messages_carry_the_new_steps_and_list_entries(classroom):
         answer = api(classroom, f"/api/flows/{result.flow}").json()
         assert [{**known[e], "seq": n} for n, e in enumerate(order, 1)] == answer["events"]
         assert newest == answer["newest"] and len(order) == len(result.trace.events)
+        last = next(m for m in reversed(listener.messages) if result.flow in m["steps"])
+        detail = last["steps"][result.flow]["detail"]
+        seq = order.index(newest) + 1
+        assert detail == api(classroom, f"/api/flows/{result.flow}/steps/{seq}").json()
     # A step is carried once, in the message after its exchange was recorded.
     carried = [e for m in listener.messages for s in m["steps"].values() for e in s["new"]]
     assert len(carried) == len(set(carried))

@@ -22,7 +22,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from sim.console import broadcast
 from sim.console import flows as F
-from sim.console.inspect import CONSOLE_PARTY, fetch_jwks, inspect
+from sim.console.inspect import CONSOLE_PARTY
 from sim.console.settings import get_settings, put_settings
 from sim.drawing import DrawnTrace
 
@@ -87,28 +87,11 @@ def flow(flow: str):
     return Response(kept[1], mimetype="application/json")
 
 
-#: Inspected steps by exchange (`F.detail_key`): a page following the newest flow inspects
-#: each new step as it arrives, on every open screen, and a recorded exchange does not
-#: change; one inspection (a JWKS fetch from the authorization server when the step
-#: carries a JWT) serves them all. Not kept when the JWKS could not be fetched.
-_DETAILS: dict[F.Key, dict] = {}
-_DETAILS_MAX = 2_000
-
-
 @bp.get("/flows/<flow>/steps/<seq>")
 def step_detail(flow: str, seq: str):
-    trace, event = F.event_at(_require_store(), flow, seq)
-    key = F.detail_key(trace, event)
-    detail = _DETAILS.get(key) if key else None
-    if detail is None:
-        issuer = current_app.config["URLS"].get("authorization-server", "")
-        jwks = fetch_jwks(issuer) if event.jwts else None
-        detail = inspect(trace, event, jwks)
-        if key and (jwks is not None or not event.jwts):
-            if len(_DETAILS) >= _DETAILS_MAX:
-                _DETAILS.clear()
-            _DETAILS[key] = detail
-    return jsonify({**detail, "seq": event.seq})
+    records, index = F.record_index(_require_store(), flow, seq)
+    issuer = current_app.config["URLS"].get("authorization-server", "")
+    return jsonify(F.detail(flow, records, index, issuer))
 
 
 @bp.get("/flows/<flow>/export/<fmt>")

@@ -8,13 +8,15 @@ the same answer. Now one thread looks, and the streams wait on it.
 
 Why the data rides along: at each change every tab asked for the flow list and for the
 changed flow, two HTTP requests per tab per change (~1 ms of console CPU each before any
-work). Each message is now built and encoded once, for every tab, as JSON with:
+work), and a third for the newest step's inspection when following. Each message is now
+built and encoded once, for every tab, as JSON with:
 
 - `flows`: the flows that changed, in order (what the stream always said);
 - `summaries`: their entries in the flow list, as `GET /api/flows` gives them;
 - `steps`: for each of them `order` (its exchanges in start order), `new` (the steps not
-  carried by an earlier message, by exchange, without `seq`: a reader numbers `order`) and
-  `newest` (the exchange recorded last);
+  carried by an earlier message, by exchange, without `seq`: a reader numbers `order`),
+  `newest` (the exchange recorded last) and `detail`, the newest step inspected as
+  `GET /api/flows/<flow>/steps/<seq>` answers (a page following the flow shows it);
 - `list`: every flow id newest first, only when the set of flows changed.
 
 A reader that lacks something (it connected mid-flow, or lagged behind the messages kept
@@ -45,8 +47,8 @@ RETRY = 1.0
 class Broadcast:
     """One store's changes, polled by one thread while any stream is open."""
 
-    def __init__(self, store: Any) -> None:
-        self.store = store
+    def __init__(self, store: Any, issuer: str = "") -> None:
+        self.store, self.issuer = store, issuer
         self._cond = threading.Condition()
         #: (since, cursor, frame): each message covers the changes in (since, cursor].
         self._messages: deque[tuple[int, int, str]] = deque(maxlen=KEPT)
@@ -156,6 +158,8 @@ class Broadcast:
                     new[key[0]] = {k: v for k, v in step.items() if k != "seq"}
             order = [key[0] for key, _ in explained]
             steps[flow] = {"order": order, "new": new, "newest": newest}
+            if newest in order:  # what a page following this flow shows next, inspected
+                steps[flow]["detail"] = F.detail(flow, records, order.index(newest), self.issuer)
         out["summaries"], out["steps"] = summaries, steps
         return out
 
@@ -173,5 +177,6 @@ def of(app: Any, store: Any) -> Broadcast:
     with _LOCK:
         broadcast = app.extensions.get("console_broadcast")
         if broadcast is None or broadcast.store is not store:
-            broadcast = app.extensions["console_broadcast"] = Broadcast(store)
+            issuer = app.config["URLS"].get("authorization-server", "")
+            broadcast = app.extensions["console_broadcast"] = Broadcast(store, issuer)
         return broadcast

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sim.console.glossary import PARAMETERS
+from sim.console.inspect import inspect_step
 from sim.teaching import citations
 from sim.teaching.explain import annotate
 from sim.tracing import Event, Trace, build_trace
@@ -190,24 +191,40 @@ def flow_steps(store: Any, flow: str) -> dict[str, Any]:
     return {"flow": flow, "newest": store.newest(flow) or "", "events": events}
 
 
-def event_at(store: Any, flow: str, seq: str) -> tuple[Trace, Event]:
-    """The flow's trace and its step `seq`, explained (from the kept steps: the trace
-    itself is not annotated, only the step asked for needs its note)."""
+def record_index(store: Any, flow: str, seq: str) -> tuple[list[dict[str, Any]], int]:
+    """The flow's records and the index of step `seq` among them (checked)."""
     if not seq.isdigit() or len(seq) > 6:
         raise BadRequest("malformed step number")
     records = store.records(check_flow(store, flow))
     index = int(seq) - 1
     if not 0 <= index < len(records):
         raise BadRequest("no such step in this flow", 404, "unknown_step")
-    trace = build_trace(records, flow)
-    explained_step = explained(flow, [records[index]])[0][1]
-    event = replace(trace.events[index], note=explained_step["note"], rfc=explained_step["rfc"])
-    return trace, event
+    return records, index
 
 
-def detail_key(trace: Trace, event: Event) -> Key | None:
-    """What an inspected step is kept under: its exchange as `explained` keys it."""
-    return (event.exchange, event.time, event.status) if event.exchange else None
+#: Inspected steps by exchange (as `explained` keys them): a page following the newest
+#: flow inspects each new step as it arrives, on every open screen, and a recorded
+#: exchange does not change; one inspection serves them all (and the stream's messages).
+_DETAILS: dict[Key, dict[str, Any]] = {}
+_DETAILS_MAX = 2_000
+
+
+def detail(flow: str, records: list[dict[str, Any]], index: int, issuer: str) -> dict[str, Any]:
+    """Step `index + 1` of the flow inspected (`sim.console.inspect`), explained from the
+    kept steps: the trace itself is not annotated, only this step needs its note."""
+    record = records[index]
+    key = (record.get("exchange") or "", record.get("time"), record.get("status"))
+    kept = _DETAILS.get(key) if key[0] else None
+    if kept is None:
+        trace = build_trace(records, flow)
+        note = explained(flow, [record])[0][1]
+        event = replace(trace.events[index], note=note["note"], rfc=note["rfc"])
+        kept, complete = inspect_step(trace, event, issuer)
+        if key[0] and complete:
+            if len(_DETAILS) >= _DETAILS_MAX:
+                _DETAILS.clear()
+            _DETAILS[key] = kept
+    return {**kept, "seq": index + 1}
 
 
 def path_of(url: str) -> str:

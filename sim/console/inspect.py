@@ -55,6 +55,30 @@ def fetch_jwks(issuer: str) -> dict[str, Any] | None:
         return None
 
 
+#: The authorization server's JWKS as last fetched, by issuer: inspecting a step that
+#: carries a JWT used to fetch it every time (an HTTP request to the authorization server
+#: per inspected step, per open console screen).
+_JWKS: dict[str, dict[str, Any]] = {}
+
+
+def inspect_step(trace: Trace, event: Event, issuer: str) -> tuple[dict[str, Any], bool]:
+    """The step inspected, and whether the answer may be kept: its JWTs were checked
+    against the JWKS (a signature that does not verify against the kept JWKS is checked
+    again against a fresh one, so a rotated key never reads as a forgery)."""
+    if not event.jwts:
+        return inspect(trace, event, None), True
+    jwks = _JWKS.get(issuer)
+    if jwks is not None:
+        detail = inspect(trace, event, jwks)
+        if all(t["signature"].startswith("valid") for t in detail["jwt"].values()):
+            return detail, True
+    jwks = fetch_jwks(issuer)
+    if jwks is None:
+        return inspect(trace, event, None), False
+    _JWKS[issuer] = jwks
+    return inspect(trace, event, jwks), True
+
+
 def verify_jwt(token: str, jwks: dict[str, Any] | None) -> dict[str, Any]:
     decoded = decode_unverified(token) or {}
     result: dict[str, Any] = {**decoded, "signature": "not checked"}

@@ -10,8 +10,9 @@ const SVGNS = "http://www.w3.org/2000/svg";
 const $ = (id) => document.getElementById(id);
 
 // `stepsOf`: the flow `steps` belong to (a stream message adds to them only if it is `flow`).
+// `details`: inspected steps the stream carried, by exchange (the newest step of a flow).
 const state = { flows: [], flow: null, steps: [], stepsOf: null, newest: "", selected: 0,
-                follow: true };
+                follow: true, details: new Map() };
 
 function el(tag, attrs = {}, text = null) {
   const node = tag.startsWith("svg:") ? document.createElementNS(SVGNS, tag.slice(4))
@@ -252,9 +253,9 @@ async function inspectStep(seq) {
   const shown = `${flow} ${state.steps[seq - 1]?.exchange}`;
   if (shown === inspected) return;
   inspected = shown;
-  let d;
+  let d = state.details.get(state.steps[seq - 1]?.exchange);
   try {
-    d = await getJSON(`/api/flows/${encodeURIComponent(flow)}/steps/${seq}`);
+    d = d || await getJSON(`/api/flows/${encodeURIComponent(flow)}/steps/${seq}`);
   } catch (error) {
     inspected = null;
     box.replaceChildren(el("p", {}, String(error.message)));
@@ -336,6 +337,10 @@ function listFromMessage(data) {
 function stepsFromMessage(data) {
   const carried = data.steps && data.steps[state.flow];
   if (!carried) return false;
+  if (carried.detail) {
+    if (state.details.size > 200) state.details.clear();
+    state.details.set(carried.newest, carried.detail);
+  }
   const known = new Map(state.stepsOf === state.flow ? state.steps.map((s) => [s.exchange, s]) : []);
   for (const [exchange, step] of Object.entries(carried.new)) known.set(exchange, step);
   if (carried.order.some((exchange) => !known.has(exchange))) return false;
