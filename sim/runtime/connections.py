@@ -10,8 +10,9 @@ server CPU, and in threads mode (all parties in one process, one GIL) every cros
 also a GIL hand-off. Here the thread that reads a request on a connection answers it and
 then waits on that connection's socket for the next one.
 
-What stays waitress's: request parsing and its limits (header and body sizes answered 413
-or 400 unread, bodies spooled to a temporary file past 512 KB), the WSGI environ, status
+What stays waitress's: request parsing and its limits (a header block past its limit is
+answered 431, a body 413, a malformed request 400; bodies spool to a temporary file past
+512 KB), the WSGI environ, status
 and header checks, keep-alive and `Connection: close` rules, chunked streaming, Date and
 Server headers (`waitress.parser.HTTPRequestParser`, `waitress.task.WSGITask`/`ErrorTask`
 with this module's `_Connection` standing in for waitress's channel). What this module
