@@ -173,3 +173,30 @@ def test_a_connection_the_server_closed_is_not_reused(sim):
         (idle,) = [c for c in browser_wire._idle.values() if c]
         idle[-1].sock.shutdown(2)  # as if the server had closed it
     assert ua.get(sim.authorization_server_url + "/login").status_code == 200
+
+
+def test_forms_read_one_at_a_time_are_the_forms_of_the_whole_page():
+    """`closed_forms` gives each form when its </form> is read (a script submitting the
+    first form stops there); a </form> inside a comment or a script does not end one."""
+    from sim.user_agent import closed_forms, parse_forms
+
+    page = (
+        '<form method="post" action="/a"><input name="x" value="1">'
+        "<!-- </form> --><script>let s = '</form>';</script>"
+        '<input type="checkbox" name="c" value="v" checked><button name="go" value="y">'
+        '</button></FORM><p>between</p><form action="/b"><input name="z" value="&amp;">'
+        "</form><p>tail</p>"
+    )
+    forms = closed_forms(page)
+    first = next(forms)
+    assert (first.action, first.fields, first.checkboxes, first.buttons) == (
+        "/a",
+        [("x", "1")],
+        [("c", "v", True)],
+        [("go", "y")],
+    )
+    assert [first, *forms] == parse_forms(page)
+    assert list(closed_forms('<form action="/open"><input name="n" value="1">')) == parse_forms(
+        '<form action="/open"><input name="n" value="1">'
+    )
+    assert list(closed_forms("<p>no form</p>")) == []

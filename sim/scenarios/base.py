@@ -45,7 +45,7 @@ from sim.result import ScenarioResult
 from sim.scenarios.actors import Attacker
 from sim.scenarios.stage import Stage
 from sim.tracing import Event, Trace
-from sim.user_agent import UserAgent, parse_forms
+from sim.user_agent import UserAgent, closed_forms
 
 
 class ScenarioError(RuntimeError):
@@ -269,7 +269,7 @@ def log_in_and_consent(
 def csrf(html: str) -> str:
     """The CSRF token of the first form on a page that has one (the client's forms all
     carry the same one), as a browser would submit it."""
-    for form in parse_forms(html):
+    for form in closed_forms(html):  # read no further than the first form that has one
         for name, value in form.fields:
             if name == "csrf_token":
                 return value
