@@ -6,6 +6,7 @@ record made outside every flow still reads with its protocol values."""
 from __future__ import annotations
 
 import io
+import sys
 import threading
 import time
 
@@ -274,3 +275,28 @@ def test_a_long_value_is_still_cut_in_the_store(two_processes):
     writer.record("a", "f", 1, {"url": "u" * 10_000, "n": "a"})
     (record,) = reader.records("f")
     assert len(record["url"]) < 4200 and "more characters not kept" in record["url"]
+
+
+def test_every_change_by_any_thread_of_any_process_moves_the_version(tmp_path):
+    """A cache kept until the version moves must never miss a change: changes made at once
+    by threads of two processes each count."""
+    path = str(tmp_path / "trace.sqlite")
+    stores = [TraceStore(path, live=True), TraceStore(path, live=True)]
+
+    def change(store: TraceStore) -> None:
+        for i in range(200):
+            store.record(f"{id(store)}-{threading.get_ident()}-{i}", "f", i, {}, links=(f"v{i}",))
+
+    threads = [threading.Thread(target=change, args=(s,)) for s in stores for _ in range(2)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns often, as on a busy server
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert stores[0]._version() == stores[1]._version() == 800
+    for store in stores:
+        store.close()

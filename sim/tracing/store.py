@@ -34,9 +34,10 @@ Live mode (`live = True`, set by `oauth-sim up`) adds what watching a real brows
 
 What a request asks the store on every request (live mode: is pause on? is any value linked
 to a flow at all?) is answered from this process's memory, checked against the store's
-*version file* (`<path>.version`): every change of the flow options or the links appends
-one byte to it, after the change is made and before the writer's response is sent, so
-one `fstat` tells whether anything such a cache holds may have changed since it was read.
+*version*: a counter in `<path>.version`, mapped into every process's memory. Every change of
+the flow options or the links counts it up (under an exclusive `flock`), after the change is
+made and before the writer's response is sent, so reading eight bytes of memory, without a
+system call or a lock, tells whether anything such a cache holds may have changed since.
 
 A private in-memory SQLite store (`TraceStore()`, path ":memory:") has one process and no
 journal: it writes each line's change to the table at once.
@@ -50,8 +51,10 @@ from __future__ import annotations
 
 import fcntl
 import json
+import mmap
 import os
 import sqlite3
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -70,6 +73,8 @@ INGEST_AFTER = 512 * 1024
 JOURNAL_LIMIT = 4 * 1024 * 1024
 #: Most journal bytes read into the table in one transaction.
 INGEST_CHUNK = 4 * 1024 * 1024
+#: The version counter's layout in `<path>.version`.
+_VERSION = struct.Struct("<Q")
 #: The journal's header: its generation number, fixed width.
 HEADER = 32
 
@@ -213,9 +218,16 @@ class TraceStore:
         #: The version file (see the module docstring); None for a private in-memory store,
         #: whose only writer is this object and counts in `_own_version` instead.
         self._version_fd: int | None = None
+        self._version_map: mmap.mmap | None = None
+        self._version_lock = threading.Lock()
         if path != ":memory:":
             self._journal = _Journal(path + ".journal")
-            self._version_fd = os.open(path + ".version", os.O_RDWR | os.O_APPEND | os.O_CREAT)
+            self._version_fd = os.open(path + ".version", os.O_RDWR | os.O_CREAT)
+            if os.fstat(self._version_fd).st_size < _VERSION.size:
+                os.ftruncate(self._version_fd, _VERSION.size)  # a no-op if another did it
+            self._version_map = mmap.mmap(self._version_fd, _VERSION.size)
+        #: Waiters in `wait_settled` (a record notifies only when there are some).
+        self._waiters = 0
         self._own_version = 0
         #: flow -> (version it was read at, options), and (version, any link at all).
         self._options_cache: dict[str, tuple[int, dict[str, Any]]] = {}
@@ -224,24 +236,32 @@ class TraceStore:
     # -- the version file -------------------------------------------------------------------
     def _version(self) -> int:
         """The store's version: moves whenever flow options or links change (any process)."""
-        if self._version_fd is None:
+        if self._version_map is None:
             return self._own_version
-        return os.fstat(self._version_fd).st_size
+        return _VERSION.unpack_from(self._version_map)[0]
 
     def _changed(self) -> None:
         """Flow options or links changed: move the version (after the change is made, so a
         process that sees the new version also sees the change)."""
-        if self._version_fd is None:
+        if self._version_map is None or self._version_fd is None:
             self._own_version += 1
-        else:
-            os.write(self._version_fd, b".")
+            return
+        # One at a time: threads of this process (a flock is shared by them), then processes.
+        with self._version_lock:
+            fcntl.flock(self._version_fd, fcntl.LOCK_EX)
+            try:
+                _VERSION.pack_into(self._version_map, 0, self._version() + 1)
+            finally:
+                fcntl.flock(self._version_fd, fcntl.LOCK_UN)
 
     # -- writing ----------------------------------------------------------------------------
     def _write(self, line: bytes, entry: list[Any] | None = None) -> None:
         """Write one journal line (with the senders' timings waiting here), or without a
         journal apply `entry` to the table at once."""
-        with self._senders_lock:
-            senders, self._senders = self._senders, []
+        senders: list[tuple[str, float]] = []
+        if self._senders:
+            with self._senders_lock:
+                senders, self._senders = self._senders, []
         if self._journal is None:
             with self._lock:
                 self._transaction(
@@ -286,8 +306,9 @@ class TraceStore:
         self._write(f"{_encode(head)}\t{text}\n".encode(), [*head, text])
         if links:
             self._changed()
-        with self._recorded:
-            self._recorded.notify_all()
+        if self._waiters:
+            with self._recorded:
+                self._recorded.notify_all()
 
     def record_sender(self, exchange: str, duration_ms: float) -> None:
         """The sender's timing of the same exchange (round trip as the sender saw it):
@@ -496,13 +517,19 @@ class TraceStore:
         wait also looks again after a pause that doubles from 1 ms to 50 ms."""
         deadline = time.monotonic() + timeout
         pause = 0.001
-        while self.pending(flow):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
+        with self._recorded:
+            self._waiters += 1
+        try:
+            while self.pending(flow):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                with self._recorded:
+                    self._recorded.wait(min(pause, remaining))
+                pause = min(pause * 2, 0.05)
+        finally:
             with self._recorded:
-                self._recorded.wait(min(pause, remaining))
-            pause = min(pause * 2, 0.05)
+                self._waiters -= 1
 
     def records(self, flow: str | None = None) -> list[dict[str, Any]]:
         """Complete records in the order their requests started."""
@@ -612,6 +639,9 @@ class TraceStore:
     def _cached_options(self, flow: str) -> dict[str, Any]:
         """A flow's options as kept in memory until the store's version moves (not a copy:
         callers never change it)."""
+        cached = self._options_cache.get(flow)
+        if cached is not None and cached[0] == self._version():
+            return cached[1]  # no lock: the entry is replaced whole, never changed
         with self._lock:
             version = self._version()  # before the read: a change after it is seen next time
             cached = self._options_cache.get(flow)
@@ -669,9 +699,10 @@ class TraceStore:
             self._conn.close()
             if self._journal is not None:
                 self._journal.close()
-            if self._version_fd is not None:
+            if self._version_map is not None and self._version_fd is not None:
+                self._version_map.close()
                 os.close(self._version_fd)
-                self._version_fd = None
+                self._version_map = self._version_fd = None
 
     # -- live mode -------------------------------------------------------------------
     def link(self, value: str, flow: str) -> None:
@@ -692,9 +723,10 @@ class TraceStore:
         a request outside every flow need not be parsed for values to look up (live.resolve).
         Once true it stays true (a stale yes costs only a look-up that finds nothing); a no is
         kept until the store's version moves."""
+        cached = self._links_cache
+        if cached[1] or cached[0] == self._version():
+            return cached[1]
         with self._lock:
-            if self._links_cache[1]:
-                return True
             version = self._version()
             if self._links_cache[0] != version:
                 self._ingest()
