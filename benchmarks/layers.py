@@ -1,7 +1,7 @@
 """Where a happy path's CPU goes, by layer: every thread of a threads-mode simulation (all
 four parties and the scripted browser in one process) runs under its own cProfile, timed by
 that thread's own CPU clock, while it runs happy-path flows. Each function's own time goes
-to its layer (requests, waitress, Flask, Authlib, SQLAlchemy, Jinja, tracing, the scripted
+to its layer (requests, the HTTP server, Flask, Authlib, SQLAlchemy, Jinja, tracing, the scripted
 browser's HTML parsing...); standard-library time goes to the layer that called it, so
 http.client's header parsing is requests' and html.parser is the scripted browser's.
 
@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("crypto (JWT, hashing)", ("cryptography/", "joserfc/", "jwt/", "hashlib", "hmac.py")),
     ("Authlib", ("authlib/",)),
     ("Flask + Werkzeug", ("flask/", "werkzeug/", "itsdangerous/", "click/")),
-    ("waitress", ("waitress/", "sim/runtime/connections.py")),
+    ("HTTP server (sim.runtime + waitress)", ("waitress/", "sim/runtime/connections.py")),
     (
         "requests (+ urllib3, http.client)",
         ("requests/", "urllib3/", "http/client.py", "http/cookiejar.py", "email/"),
