@@ -101,3 +101,19 @@ def test_an_update_says_how_many_rows_it_changed(app):
     with plain_sql.transaction() as connection:
         assert plain_sql.update(connection, LoginSession, where, ended_at=12) == 0
         assert plain_sql.first(connection, LoginSession, id="s1").ended_at == 11
+
+
+def test_a_kept_connection_is_lent_again_with_no_transaction_left_open(tmp_path):
+    app = create_app({"DATABASE": str(tmp_path / "as.db")})
+    with app.app_context():  # one request
+        with plain_sql.transaction() as connection:
+            plain_sql.insert(connection, LoginSession, **GIVEN[LoginSession])
+        # A statement outside `transaction` (a bug): its change must not outlive the request.
+        values = GIVEN[LoginSession] | {"id": "left-open"}
+        plain_sql.insert(connection, LoginSession, **values)
+        assert connection.in_transaction
+    with app.app_context():  # the next request borrows the same connection, clean
+        with plain_sql.transaction() as again:
+            assert again is connection and not again.in_transaction
+            assert plain_sql.first(again, LoginSession, id="s1") is not None
+            assert plain_sql.first(again, LoginSession, id="left-open") is None
