@@ -177,4 +177,6 @@ def test_userinfo_with_any_authorization(sim, http, authorization):
         timeout=10,
     )
     assert answer.status_code in (400, 401, 403), answer.text[:300]
-    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+    # A request made with the DPoP scheme is answered with a DPoP challenge (RFC 9449 §7.1).
+    dpop = authorization.split(" ", 1)[0].lower() == "dpop"
+    assert answer.headers["WWW-Authenticate"].startswith("DPoP" if dpop else "Bearer")
