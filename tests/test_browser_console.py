@@ -96,6 +96,13 @@ def test_the_console_shows_each_message_of_a_login_in_order_without_reload(brows
     # Each stream message carried the new steps, list entries and the newest step
     # inspected: the page asked the API for nothing while it followed.
     assert not [url for url in asked if "/api/flows" in url], asked
+    # A step drawn from the stream is explained when shown: its note comes with its inspection.
+    console.click("#prev")
+    seq = int(console.locator("#step-title").inner_text().split()[1])
+    listed = requests.get(f"{sim.urls['console']}/api/flows/{flow['flow']}", timeout=5).json()
+    note = listed["events"][seq - 1]["note"]
+    console.wait_for_function("n => document.getElementById('note').textContent === n", arg=note)
+    assert note and console.locator("#rfc").inner_text() == listed["events"][seq - 1]["rfc_cited"]
     student.close()
     console.close()
 

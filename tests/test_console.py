@@ -199,12 +199,17 @@ def test_stream_messages_carry_the_new_steps_and_list_entries(classroom):
                 known.update(carried["new"])
                 order, newest = carried["order"], carried["newest"]
         answer = api(classroom, f"/api/flows/{result.flow}").json()
-        assert [{**known[e], "seq": n} for n, e in enumerate(order, 1)] == answer["events"]
+        # Outlined: the explanation comes with a step's inspection (the page shows one).
+        explanation = ("note", "rfc", "rfc_cited")
+        outlines = [{k: v for k, v in e.items() if k not in explanation} for e in answer["events"]]
+        assert [{**known[e], "seq": n} for n, e in enumerate(order, 1)] == outlines
         assert newest == answer["newest"] and len(order) == len(result.trace.events)
         last = next(m for m in reversed(listener.messages) if result.flow in m["steps"])
         detail = last["steps"][result.flow]["detail"]
         seq = order.index(newest) + 1
         assert detail == api(classroom, f"/api/flows/{result.flow}/steps/{seq}").json()
+        explained = answer["events"][seq - 1]
+        assert [detail[k] for k in explanation] == [explained[k] for k in explanation]
     # A step is carried once, in the message after its exchange was recorded.
     carried = [e for m in listener.messages for s in m["steps"].values() for e in s["new"]]
     assert len(carried) == len(set(carried))

@@ -141,10 +141,18 @@ def summaries(store: Any) -> list[dict[str, Any]]:
 
 def step(event: Event) -> dict[str, Any]:
     """One step as the console lists it: the contract's fields, its path, what to point at."""
-    data = event.to_dict()
-    data["path"] = event.path
+    data = outline(event)
     # "RFC 7636 §4.5 Client Sends the Authorization Code and …": sections with their titles.
     data["rfc_cited"] = citations.cite_safely(event.rfc) or None
+    return data
+
+
+def outline(event: Event) -> dict[str, Any]:
+    """A step without its explanation (`note`, `rfc`, `rfc_cited`): what the diagram and the
+    message list draw. The explanation rules are most of what a step costs, and a page
+    shows only the selected step's note (it comes with that step's inspection)."""
+    data = event.to_dict()
+    data["path"] = event.path
     data["exchange"] = event.exchange
     # Which credential travels in the Authorization header (the scheme only, never the value).
     authorization = event.request_headers.get("Authorization", "")
@@ -191,6 +199,29 @@ def flow_steps(store: Any, flow: str) -> dict[str, Any]:
     return {"flow": flow, "newest": store.newest(flow) or "", "events": events}
 
 
+#: Steps outlined (`outline`), by exchange, as `_STEPS`.
+_OUTLINES: dict[Key, dict[str, Any]] = {}
+
+
+def outlined(flow: str, records: list[dict[str, Any]]) -> list[tuple[Key, dict[str, Any]]]:
+    """Each record's step outlined (not explained), as `explained` gives them."""
+    keys = [(r.get("exchange") or "", r.get("time"), r.get("status")) for r in records]
+    steps = [_OUTLINES.get(key) if key[0] else None for key in keys]
+    missing = [i for i, kept in enumerate(steps) if kept is None]
+    if missing:
+        fresh = build_trace([records[i] for i in missing], flow).events
+        if len(_OUTLINES) + len(missing) > _STEPS_MAX:
+            _OUTLINES.clear()
+        for i, event in zip(missing, fresh, strict=True):
+            data = outline(event)
+            for name in ("note", "rfc", "seq"):
+                del data[name]
+            steps[i] = data
+            if keys[i][0]:
+                _OUTLINES[keys[i]] = data
+    return list(zip(keys, steps, strict=True))  # type: ignore[arg-type]
+
+
 def record_index(store: Any, flow: str, seq: str) -> tuple[list[dict[str, Any]], int]:
     """The flow's records and the index of step `seq` among them (checked)."""
     if not seq.isdigit() or len(seq) > 6:
@@ -220,6 +251,7 @@ def detail(flow: str, records: list[dict[str, Any]], index: int, issuer: str) ->
         note = explained(flow, [record])[0][1]
         event = replace(trace.events[index], note=note["note"], rfc=note["rfc"])
         kept, complete = inspect_step(trace, event, issuer)
+        kept["rfc_cited"] = note["rfc_cited"]  # the step's explanation, as its list entry has it
         if key[0] and complete:
             if len(_DETAILS) >= _DETAILS_MAX:
                 _DETAILS.clear()

@@ -220,12 +220,17 @@ function showStep() {
   }
   $("step-title").textContent = `Step ${s.seq} of ${state.steps.length}`;
   $("step-line").textContent = `${s.from} → ${s.to}: ${s.method} ${s.path} → ${s.status}`;
-  $("note").textContent = s.note || "";
-  $("rfc").textContent = s.rfc_cited || s.rfc || "";
+  showNote(s);
   const points = $("point-at");
   points.replaceChildren();
   for (const p of s.point_at) points.append(el("li", {}, `Point at ${p.text} (${p.rfc})`));
   inspectStep(s.seq);
+}
+
+// A step from a stream message is not explained: its note comes with its inspection.
+function showNote(s) {
+  $("note").textContent = s.note || "";
+  $("rfc").textContent = s.rfc_cited || s.rfc || "";
 }
 
 function table(rows) {
@@ -251,7 +256,7 @@ async function inspectStep(seq) {
   const box = $("inspect");
   const flow = state.flow;
   const shown = `${flow} ${state.steps[seq - 1]?.exchange}`;
-  if (shown === inspected) return;
+  if (shown === inspected && state.steps[seq - 1]?.note !== undefined) return;
   inspected = shown;
   let d = state.details.get(state.steps[seq - 1]?.exchange);
   try {
@@ -264,6 +269,11 @@ async function inspectStep(seq) {
   if (flow !== state.flow || state.steps[state.selected - 1]?.seq !== seq) {
     if (inspected === shown) inspected = null;  // not shown after all
     return;
+  }
+  const step = state.steps[seq - 1];
+  if (step.note === undefined) {  // kept on the step: the list keeps its steps by exchange
+    Object.assign(step, { note: d.note, rfc: d.rfc, rfc_cited: d.rfc_cited });
+    showNote(step);
   }
   const parts = [el("h3", {}, "Request"),
     el("pre", { class: "request-line" }, `${d.request.method} ${d.request.url}`)];
