@@ -11,8 +11,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
-from email.message import Message
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode, urljoin
@@ -20,13 +18,14 @@ from urllib.parse import urlencode, urljoin
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
-from requests.cookies import MockRequest, MockResponse, RequestsCookieJar, get_cookie_header
+from requests.cookies import MockRequest, MockResponse, get_cookie_header
 from requests.structures import CaseInsensitiveDict
-from requests.utils import check_header_validity, get_encoding_from_headers, requote_uri
+from requests.utils import check_header_validity, requote_uri
+from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
-from sim import browser_wire
 from sim.parties import EXCHANGE_HEADER, FLOW_HEADER, PARTY_HEADER, USER_AGENT
+from sim.tracing import wire
 
 MAX_HOPS = 20
 
@@ -139,19 +138,22 @@ def close_idle_connections() -> None:
     """Close the shared pool's idle connections (e.g. when a simulation's servers stop)."""
     HTTPAdapter.close(_POOL)
     _WIRE.clear()
-    browser_wire.close_idle()
+    _CONNECTIONS.close()
 
 
 # -- the wire ------------------------------------------------------------------------------
-# What a browser's request needs (its headers, its cookie jar, a form body) sent through
-# urllib3, which requests itself uses, and answered as a `requests.Response`, so every
-# caller reads it as before. requests' own path (Session.request: merging settings,
-# preparing the URL, body and cookies, then building the response) cost ~0.74 ms of client
-# CPU per request against ~0.31 ms for urllib3 alone, measured on the same redirect.
-# The cookie rules stay requests' and the standard library's (`get_cookie_header`,
-# `extract_cookies_to_jar` on the session's jar); redirects are never followed here.
+# What a browser's request needs (its headers, its cookie jar, a form body) sent on the
+# browsers' own keep-alive connections (`sim.tracing.wire`, the same bytes urllib3 would send) and
+# answered as a `requests.Response`, so every caller reads it as before. requests' own path
+# (Session.request: merging settings, preparing the URL, body and cookies, then building the
+# response) cost ~0.74 ms of CPU per request against ~0.31 ms for urllib3 alone, and
+# urllib3's pool manager ~0.25 ms more than http.client. The cookie rules stay requests'
+# and the standard library's (`get_cookie_header`, `extract_cookies` on the session's jar);
+# redirects are never followed here. https (an external authorization server) goes
+# through urllib3, with its TLS defaults.
 
 TIMEOUT = 15
+_CONNECTIONS = wire.Connections()
 _WIRE = urllib3.PoolManager(num_pools=16, maxsize=64, retries=Retry(0, read=False))
 
 
@@ -179,25 +181,19 @@ def _send(
         request.headers["Cookie"] = cookie
     started = time.perf_counter()
     if request.url.startswith("http://"):
-        wire = body.encode() if isinstance(body, str) else body  # utf-8, as urllib3 does
-        raw, content = browser_wire.exchange(request, wire, TIMEOUT)
-        msg = raw.msg
+        wired = body.encode() if isinstance(body, str) else body  # utf-8, as urllib3 does
+        target = parse_url(request.url).request_uri
+        raw, content = wire.exchange(_CONNECTIONS, request, target, wired, (TIMEOUT, TIMEOUT))
     else:
         raw = _urllib3_exchange(request, body)
-        content, msg = raw.data, raw._original_response.msg
-    response = _Answer(msg, request)
-    response.status_code, response.reason = raw.status, raw.reason
-    response.headers = _headers(msg)
-    response.encoding = get_encoding_from_headers(response.headers)
-    response.raw, response.url, response.request = raw, request.url, request
-    response._content = content
-    response.elapsed = timedelta(seconds=time.perf_counter() - started)
-    session.cookies.extract_cookies(MockResponse(msg), MockRequest(request))
+        content = raw.data
+    response = wire.Answer.of(request, raw, content, started)
+    session.cookies.extract_cookies(MockResponse(response.raw_msg), MockRequest(request))
     return response
 
 
 def _urllib3_exchange(request: requests.PreparedRequest, body: Any) -> urllib3.BaseHTTPResponse:
-    """https (an external authorization server's pages): urllib3, with its TLS defaults."""
+    """https: urllib3, read whole (the connection goes back to its pool)."""
     try:
         raw = _WIRE.urlopen(
             request.method,
@@ -220,43 +216,6 @@ def _urllib3_exchange(request: requests.PreparedRequest, body: Any) -> urllib3.B
         raise requests.ConnectionError(error, request=request) from None
     raw.data  # noqa: B018  (read whole, so the connection goes back to the pool)
     return raw
-
-
-def _headers(msg: Message) -> CaseInsensitiveDict:
-    """The answer's headers as requests shows them: a repeated header (Set-Cookie) once,
-    its values joined by ", " under its first spelling, as urllib3's HTTPHeaderDict does."""
-    joined: dict[str, tuple[str, str]] = {}
-    for name, value in msg.items():
-        key = name.lower()
-        if key in joined:
-            joined[key] = (joined[key][0], f"{joined[key][1]}, {value}")
-        else:
-            joined[key] = (name, value)
-    headers = CaseInsensitiveDict()
-    headers._store.update(joined)
-    return headers
-
-
-class _Answer(requests.Response):
-    """A `requests.Response` whose own `cookies` jar (what this one answer set) is filled
-    when first read: scripts read the browser's jar, seldom an answer's, and extracting
-    cookies twice per hop was ~0.5 ms of a happy path."""
-
-    def __init__(self, msg: Message, request: requests.PreparedRequest) -> None:
-        self._set_cookies: tuple[Message, requests.PreparedRequest] | None = (msg, request)
-        super().__init__()
-
-    @property
-    def cookies(self) -> RequestsCookieJar:  # type: ignore[override]
-        if self._set_cookies is not None:
-            msg, request = self._set_cookies
-            self._set_cookies = None
-            self._jar.extract_cookies(MockResponse(msg), MockRequest(request))
-        return self._jar
-
-    @cookies.setter
-    def cookies(self, jar: RequestsCookieJar) -> None:
-        self._jar = jar
 
 
 class UserAgent:

@@ -32,7 +32,6 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "sim.dpop",
         "sim.demo_reset",
         "sim.result",
-        "sim.browser_wire",
     ),
     # Readers of traces: pictures and the teaching text (notes, step table, saved traces).
     ("sim.diagrams", "sim.teaching"),

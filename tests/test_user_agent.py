@@ -102,7 +102,7 @@ def _capturing_server(answer: bytes):
 
 
 def test_the_browser_puts_on_the_wire_what_urllib3_would():
-    """The browser's own http.client wire (sim.browser_wire) sends the same bytes urllib3
+    """The browser's own http.client wire (sim.tracing.wire) sends the same bytes urllib3
     sent for it before: the same target (dot segments removed, invalid characters encoded,
     no fragment, no userinfo), the same headers in the same order, the same body; and reads
     the answer the same way (repeated headers joined, cookies kept, gzip decoded)."""
@@ -165,13 +165,12 @@ def test_the_browser_puts_on_the_wire_what_urllib3_would():
 def test_a_connection_the_server_closed_is_not_reused(sim):
     """A keep-alive connection the server has since closed is dropped before the next
     request, which then goes on a new connection (as urllib3's pool checks it)."""
-    from sim import browser_wire
+    from sim.user_agent import _CONNECTIONS
 
     ua = sim.user_agent(sim.new_flow("dropped"))
     assert ua.get(sim.authorization_server_url + "/login").status_code == 200
-    with browser_wire._lock:
-        (idle,) = [c for c in browser_wire._idle.values() if c]
-        idle[-1].sock.shutdown(2)  # as if the server had closed it
+    for idle in _CONNECTIONS.idle():
+        idle.sock.shutdown(2)  # as if the server had closed them
     assert ua.get(sim.authorization_server_url + "/login").status_code == 200
 
 

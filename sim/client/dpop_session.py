@@ -23,6 +23,7 @@ from authlib.integrations.requests_client import OAuth2Auth, OAuth2Session
 from flask import Flask
 
 from sim.dpop import ProofKey, htu_of
+from sim.tracing.wire import LeanRequests
 
 
 def is_dpop(token: dict[str, Any] | None) -> bool:
@@ -49,8 +50,13 @@ class DPoPAuth(OAuth2Auth):
         return request
 
 
-class DPoPSession(OAuth2Session):
-    """An OAuth2Session that proves possession of `dpop_key` (None: plain Authlib)."""
+class DPoPSession(OAuth2Session, LeanRequests):
+    """An OAuth2Session that proves possession of `dpop_key` (None: plain Authlib).
+
+    `LeanRequests` comes after Authlib in the MRO: Authlib's `request` (token, auth,
+    refresh with leeway) runs first, then hands the call to requests' layer, which then
+    prepares it without `Session.request`'s merging (this session has nothing to merge:
+    no cookies, params, proxies or environment), ~0.15 ms of the client's CPU a call."""
 
     token_auth_class = DPoPAuth
 

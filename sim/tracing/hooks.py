@@ -17,17 +17,17 @@ import time
 import uuid
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from sim.tracing import foreign
 from sim.tracing.context import current_exchange, current_flow
 from sim.tracing.names import EXCHANGE_HEADER, FLOW_HEADER, PARENT_HEADER, PARTY_HEADER
 from sim.tracing.store import TraceStore
+from sim.tracing.wire import WireAdapter
 
 POOL_SIZE = 64
 
 
-class TracingAdapter(HTTPAdapter):
+class TracingAdapter(WireAdapter):
     def __init__(self, store: TraceStore | None) -> None:
         super().__init__(pool_connections=8, pool_maxsize=POOL_SIZE)
         self.store = store
@@ -93,4 +93,4 @@ def release(store: TraceStore | None) -> None:
     """Close the pools of every party on `store` (when its simulation stops)."""
     with _adapters_lock:
         for key in [k for k, a in _adapters.items() if a.store is store]:
-            HTTPAdapter.close(_adapters.pop(key))
+            WireAdapter.close(_adapters.pop(key))
