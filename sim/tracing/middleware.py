@@ -61,11 +61,15 @@ _SPELLED = {"Dpop": "DPoP"}
 
 
 def _header_name(key: str) -> str | None:
+    """The recorded name of environ key `key` (None: not a header, or plumbing)."""
     name = _HEADER_NAMES.get(key, "")
     if name == "":
-        name = key[5:].replace("_", "-").title()
-        name = _SPELLED.get(name, name)
-        if name.lower() in DROPPED_HEADERS:
+        if key.startswith("HTTP_"):
+            name = key[5:].replace("_", "-").title()
+            name = _SPELLED.get(name, name)
+            if name.lower() in DROPPED_HEADERS:
+                name = None
+        else:
             name = None
         if len(_HEADER_NAMES) < 1024:  # header names come from anyone: keep the cache bounded
             _HEADER_NAMES[key] = name
@@ -74,11 +78,14 @@ def _header_name(key: str) -> str | None:
 
 def _request_headers(environ: dict[str, Any]) -> dict[str, str]:
     headers = {}
+    known = _HEADER_NAMES
     for key, value in environ.items():
-        if key.startswith("HTTP_"):
+        # One look-up per key, the WSGI keys that are no header included (cached as None).
+        name = known.get(key, "")
+        if name == "":
             name = _header_name(key)
-            if name is not None:
-                headers[name] = value
+        if name is not None:
+            headers[name] = value
     if environ.get("CONTENT_TYPE"):
         headers["Content-Type"] = environ["CONTENT_TYPE"]
     if live.COOKIE in headers.get("Cookie", ""):
