@@ -5,6 +5,7 @@ committed when a request fails half-way. A file database, as the manager gives t
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
@@ -117,3 +118,15 @@ def test_a_kept_connection_is_lent_again_with_no_transaction_left_open(tmp_path)
             assert again is connection and not again.in_transaction
             assert plain_sql.first(again, LoginSession, id="s1") is not None
             assert plain_sql.first(again, LoginSession, id="left-open") is None
+
+
+def test_kept_connections_close_when_the_engine_is_disposed(tmp_path):
+    # What sim.runtime.manager.dispose_database does when a simulation stops.
+    app = create_app({"DATABASE": str(tmp_path / "as.db")})
+    with app.app_context():
+        with plain_sql.transaction() as connection:
+            plain_sql.first(connection, LoginSession, id="s1")
+    with app.app_context():
+        db.engine.dispose()
+    with pytest.raises(sqlite3.ProgrammingError):
+        connection.execute("SELECT 1")

@@ -72,9 +72,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}" if database else "sqlite://"
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     db.init_app(app)
-    plain_sql.init_app(app)
     with app.app_context():
         event.listen(db.engine, "connect", _sqlite_pragmas)
+        plain_sql.init_app(app)
         db.create_all()
         seed(app)
     app.extensions["authorization_server"] = config_oauth(app)

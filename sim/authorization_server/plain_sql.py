@@ -29,7 +29,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 
 from sim.authorization_server.models import db
 
@@ -42,9 +42,19 @@ KEPT = 8
 
 
 def init_app(app: Flask) -> None:
-    """Keep this app's connections between requests (see `_lend`)."""
-    app.extensions["plain_sql_idle"] = []
+    """Keep this app's connections between requests (see `_lend`); call in an app context.
+
+    They are closed when the engine is disposed (`sim.runtime.manager.dispose_database`
+    closes an app's connections when the simulation stops), like those in the pool."""
+    idle: list = []
+    app.extensions["plain_sql_idle"] = idle
     app.teardown_appcontext(_give_back)
+
+    def close_kept(_engine) -> None:
+        while idle:
+            idle.pop().invalidate()  # closes the DB-API connection
+
+    event.listen(db.engine, "engine_disposed", close_kept)
 
 
 def _lend() -> sqlite3.Connection:
