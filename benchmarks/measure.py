@@ -82,25 +82,31 @@ def _schedstat_ns(pid: int) -> int | None:
     return total
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) spent so far by the process `pid` and all its
-    descendants, threads included."""
+def _tree(pid: int) -> list[psutil.Process]:
+    """The process `pid` and all its descendants (none if it is gone)."""
     try:
         root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _ticks_seconds(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
     except psutil.NoSuchProcess:
         return 0.0
+    return times.user + times.system
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) spent so far by the process `pid` and all its
+    descendants, threads included: its live threads' nanosecond counters where the kernel
+    has them (fine enough for one flow), else clock ticks."""
     total = 0.0
-    for process in processes:
+    for process in _tree(pid):
         ns = _schedstat_ns(process.pid)
-        if ns is not None:
-            total += ns / 1e9
-            continue
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
+        total += ns / 1e9 if ns is not None else _ticks_seconds(process)
     return total
 
 
@@ -110,19 +116,7 @@ def whole_cpu_seconds(pid: int) -> float:
     (1/100 s): for totals over a whole run, where `tree_cpu_seconds`'s live threads alone
     would miss a thread that came and went, and per-flow readings would miss work a server
     does in the background between flows."""
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
+    return sum(_ticks_seconds(process) for process in _tree(pid))
 
 
 def own_cpu_seconds() -> float:
