@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -181,6 +183,26 @@ def test_refresh_rotates_and_reuse_revokes_the_whole_family(oauth):
     assert oauth.introspect(rotated["access_token"]).json() == {"active": False}
     after = oauth.token({"grant_type": "refresh_token", "refresh_token": rotated["refresh_token"]})
     assert after.status_code == 400
+
+
+def test_refreshes_racing_with_one_token_never_both_win(oauth):
+    """Two requests refreshing with the same token at the same moment both read it unspent;
+    only one may spend it (RFC 9700 §4.14.2): the other is refused as reuse."""
+    for _ in range(5):
+        tokens = oauth.tokens()
+        data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+        start = threading.Barrier(6)
+
+        def refresh(_, start=start, data=data):
+            start.wait()
+            return oauth.token(data)
+
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(refresh, range(6)))
+        won = [a for a in answers if a.status_code == 200]
+        assert len(won) <= 1, [a.text for a in answers]
+        lost = [a for a in answers if a.status_code != 200]
+        assert {(a.status_code, a.json()["error"]) for a in lost} == {(400, "invalid_grant")}
 
 
 def test_revocation_takes_effect_at_the_resource_server_at_once(oauth):

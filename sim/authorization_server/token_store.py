@@ -16,12 +16,20 @@ from sim.authorization_server.models import AuthorizationCode, Token, db
 from sim.authorization_server.switches import now
 
 
+class AlreadyRotated(Exception):
+    """Another request spent this refresh token first (two refreshes with one token at once)."""
+
+
 def save_token(token: dict, request) -> None:
     """Store a new token, linking it to the code or refresh family it came from.
 
     A refresh also writes back, in the same commit, what the refresh grant changed on the
     token it replaces (its `rotated_at`; its refresh token when rotation is off): that
-    token was read with plain SQL (`plain_sql`), so nothing would save it otherwise."""
+    token was read with plain SQL (`plain_sql`), so nothing would save it otherwise.
+
+    With rotation on, the old refresh token is spent only if no other request spent it since
+    it was read: of two refreshes racing with one token, exactly one wins and the other
+    raises `AlreadyRotated` with nothing stored (as `claim_code` does for codes)."""
     code = getattr(request, "authorization_code", None)
     previous = getattr(request, "refresh_token", None)
     if previous is not None:
@@ -34,13 +42,18 @@ def save_token(token: dict, request) -> None:
         previous.refresh_token = None
     with plain_sql.transaction() as connection:
         if previous is not None:
-            plain_sql.update(
+            where = {"id": previous.id}
+            if previous.rotated_at:  # rotation on: spend it only if still unspent
+                where["rotated_at"] = 0
+            changed = plain_sql.update(
                 connection,
                 Token,
-                {"id": previous.id},
+                where,
                 rotated_at=previous.rotated_at,
                 refresh_token=previous.refresh_token,
             )
+            if not changed:
+                raise AlreadyRotated
         plain_sql.insert(
             connection,
             Token,

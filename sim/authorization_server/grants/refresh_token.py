@@ -35,7 +35,7 @@ from sim.authorization_server import plain_sql, users
 from sim.authorization_server.dpop_binding import check_refresh_binding
 from sim.authorization_server.models import Token
 from sim.authorization_server.switches import now, off
-from sim.authorization_server.token_store import revoke_family
+from sim.authorization_server.token_store import AlreadyRotated, revoke_family
 from sim.reasons import REFRESH_TOKEN_REUSED, refuse
 
 
@@ -58,12 +58,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if token.rotated_at:
             if off(defences.REFRESH_ROTATION):
                 return token
-            revoke_family(token.family)
-            refuse(REFRESH_TOKEN_REUSED)
-            raise InvalidGrantError(
-                "This refresh token was already used and has been rotated: the whole token "
-                "family is now revoked (RFC 9700 Section 4.14.2)."
-            )
+            _reused(token)
         check_refresh_binding(token, self.request.client)
         return token
 
@@ -83,7 +78,22 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             # The old access token keeps working until it expires; only its refresh token
             # is spent. Marking it "rotated" (not revoked) is what makes reuse detectable.
             self.request.refresh_token.rotated_at = now()
-        super().save_token(token)
+        try:
+            super().save_token(token)
+        except AlreadyRotated:
+            # Two requests refreshed with the same token at once: the other one spent it
+            # between our read and this write. That is reuse too, seen a moment later.
+            _reused(self.request.refresh_token)
 
     def revoke_old_credential(self, refresh_token):
         """Done in `save_token`, in the transaction that stores the new token."""
+
+
+def _reused(token: Token) -> None:
+    """A spent refresh token was presented: revoke its whole family and refuse."""
+    revoke_family(token.family)
+    refuse(REFRESH_TOKEN_REUSED)
+    raise InvalidGrantError(
+        "This refresh token was already used and has been rotated: the whole token "
+        "family is now revoked (RFC 9700 Section 4.14.2)."
+    )
