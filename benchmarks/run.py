@@ -402,37 +402,44 @@ http = requests.Session()
 http.trust_env = False
 get = lambda path: http.get(url + path, timeout=10).json()
 listing, flow, steps, steps_of, shown = get("/api/flows")["flows"], None, {}, None, None
+
+def changed(data):
+    global listing, flow, steps, steps_of, shown
+    before = flow
+    by_id = {f["id"]: f for f in listing}
+    by_id.update((s["id"], s) for s in data.get("summaries", ()))
+    ids = data.get("list") or [f["id"] for f in listing]
+    if "summaries" in data and set(data["flows"]) <= set(ids) and set(ids) <= set(by_id):
+        listing = [by_id[i] for i in ids]
+    else:
+        listing = get("/api/flows")["flows"]
+    newest = next((f for f in listing if f["kind"] != "browsing"), None)
+    flow = newest["id"] if newest else flow
+    if flow is None or (flow not in data["flows"] and flow == before):
+        return
+    carried = data.get("steps", {}).get(flow)
+    known = dict(steps) if steps_of == flow else {}
+    known.update(carried["new"] if carried else {})
+    if carried and all(e in known for e in carried["order"]):
+        steps, newest = {e: known[e] for e in carried["order"]}, carried["newest"]
+    else:
+        answer = get(f"/api/flows/{flow}")
+        steps, newest = {s["exchange"]: s for s in answer["events"]}, answer["newest"]
+    steps_of = flow
+    if carried and carried.get("detail") and carried["newest"] == newest:
+        shown = (flow, newest)
+    elif (flow, newest) != shown and newest in steps:
+        get(f"/api/flows/{flow}/steps/{list(steps).index(newest) + 1}")
+        shown = (flow, newest)
+
 with http.get(url + "/api/stream", stream=True, timeout=60) as stream:
     print("ready", flush=True)
     for line in stream.iter_lines():
-        if not line.startswith(b"data:"):
-            continue
-        data, before = json.loads(line[5:]), flow
-        by_id = {f["id"]: f for f in listing}
-        by_id.update((s["id"], s) for s in data.get("summaries", ()))
-        ids = data.get("list") or [f["id"] for f in listing]
-        if "summaries" in data and set(data["flows"]) <= set(ids) and set(ids) <= set(by_id):
-            listing = [by_id[i] for i in ids]
-        else:
-            listing = get("/api/flows")["flows"]
-        newest = next((f for f in listing if f["kind"] != "browsing"), None)
-        flow = newest["id"] if newest else flow
-        if flow is None or (flow not in data["flows"] and flow == before):
-            continue
-        carried = data.get("steps", {}).get(flow)
-        known = dict(steps) if steps_of == flow else {}
-        known.update(carried["new"] if carried else {})
-        if carried and all(e in known for e in carried["order"]):
-            steps, newest = {e: known[e] for e in carried["order"]}, carried["newest"]
-        else:
-            answer = get(f"/api/flows/{flow}")
-            steps, newest = {s["exchange"]: s for s in answer["events"]}, answer["newest"]
-        steps_of = flow
-        if carried and carried.get("detail") and carried["newest"] == newest:
-            shown = (flow, newest)
-        elif (flow, newest) != shown and newest in steps:
-            get(f"/api/flows/{flow}/steps/{list(steps).index(newest) + 1}")
-            shown = (flow, newest)
+        if line.startswith(b"data:"):
+            try:  # as the page's queue does: one failed message does not stop the next
+                changed(json.loads(line[5:]))
+            except (KeyError, ValueError, requests.RequestException):
+                pass
 """
     watched, alone = [], []
     with Simulation(mode="process", console=True) as sim:
@@ -443,7 +450,8 @@ with http.get(url + "/api/stream", stream=True, timeout=60) as stream:
                 stdout=subprocess.PIPE,
                 text=True,
             ) as subscriber:
-                subscriber.stdout.readline()  # "ready": its stream is open
+                if subscriber.stdout.readline().strip() != "ready":  # its stream is open
+                    raise RuntimeError("the console subscriber did not start")
                 watched += flow_times(sim, 5, warmup=1)
                 subscriber.terminate()
             alone += flow_times(sim, 5, warmup=1)
