@@ -182,8 +182,12 @@ def _send(
     started = time.perf_counter()
     if request.url.startswith("http://"):
         wired = body.encode() if isinstance(body, str) else body  # utf-8, as urllib3 does
-        target = parse_url(request.url).request_uri
-        raw, content = wire.exchange(_CONNECTIONS, request, target, wired, (TIMEOUT, TIMEOUT))
+        url = parse_url(request.url)  # as urllib3's PoolManager did: its target, its server
+        server = (url.host or "", url.port or 80)
+        timeouts = (TIMEOUT, TIMEOUT)
+        raw, content = wire.exchange(
+            _CONNECTIONS, request, server, url.request_uri, wired, timeouts
+        )
     else:
         raw = _urllib3_exchange(request, body)
         content = raw.data

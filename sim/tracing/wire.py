@@ -40,6 +40,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from email.message import Message
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -47,7 +48,6 @@ from requests.adapters import HTTPAdapter
 from requests.cookies import MockRequest, MockResponse, RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
-from urllib3.util import parse_url
 from urllib3.util.url import _encode_target
 
 #: Like urllib3's PoolManager(num_pools=16, maxsize=64): idle connections kept per server,
@@ -157,16 +157,17 @@ def _decoded(body: bytes, encoding: str | None) -> bytes:
 def exchange(
     pool: Connections,
     request: requests.PreparedRequest,
+    server: tuple[str, int],
     target: str,
     body: bytes | None,
     timeouts: tuple[float | None, float | None],
 ) -> tuple[http.client.HTTPResponse, bytes]:
-    """Send `request` (its method and headers, `target` as the request line's, `body`
-    already encoded) on a pooled connection to its server, and read the whole answer, so
-    the connection can go back to the pool. `timeouts` = (connect, read), None = wait.
-    Returns the closed `http.client` response (status, reason, `msg`) and the body."""
-    url = parse_url(request.url)
-    server = (url.host or "", url.port or 80)
+    """Send `request` (its method and headers; `target` as the request line's, `body`
+    already encoded) on a pooled connection to `server` (host, port), and read the whole
+    answer, so the connection can go back to the pool. `timeouts` = (connect, read), None =
+    wait. Returns the closed `http.client` response (status, reason, `msg`) and the body.
+    The caller parses the URL once, the way the client it stands for did (urllib3's
+    `parse_url` for the browser, `urlsplit` for requests' adapter)."""
     conn = pool.take(server)
     if conn is None:
         conn = _connect(server, timeouts, request)
@@ -285,8 +286,10 @@ class WireAdapter(HTTPAdapter):
             request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
         )
         target = _encode_target(self.request_url(request, proxies))
+        url = urlsplit(request.url)  # as requests keys urllib3's pools (host, port)
+        server = (url.hostname or "", url.port or 80)
         started = time.perf_counter()
-        raw, content = exchange(self.connections, request, target, body, timeouts)
+        raw, content = exchange(self.connections, request, server, target, body, timeouts)
         answer = Answer.of(request, raw, content, started)
         answer.connection = self
         return answer
