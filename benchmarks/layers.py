@@ -1,9 +1,9 @@
 """Where a happy path's CPU goes, by layer: every thread of a threads-mode simulation (all
 four parties and the scripted browser in one process) runs under its own cProfile, timed by
 that thread's own CPU clock, while it runs happy-path flows. Each function's own time goes
-to its layer (requests, the HTTP server, Flask, Authlib, SQLAlchemy, Jinja, tracing, the scripted
-browser's HTML parsing...); standard-library time goes to the layer that called it, so
-http.client's header parsing is requests' and html.parser is the scripted browser's.
+to its layer (the HTTP client, the HTTP server, Flask, Authlib, SQLAlchemy, Jinja, tracing,
+the scripted browser's HTML parsing...); standard-library time goes to the layer that called it, so
+http.client's header parsing is the HTTP client's and html.parser is the scripted browser's.
 
 Why per-thread CPU clocks and not a sampler: threads share one interpreter lock, so an
 in-process sampler only runs when another thread has let go of it, in a socket or SQLite
@@ -29,18 +29,30 @@ if str(ROOT) not in sys.path:
 
 #: (layer, path fragments of its frames), innermost match wins, checked in this order.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # Our HTTP client's wire lives in sim/tracing (tracing's adapter is built on it) but is
+    # the client side of HTTP, as requests and urllib3 were before it.
+    (
+        "HTTP client (requests, http.client, sim wire)",
+        (
+            "sim/tracing/wire.py",
+            "requests/",
+            "urllib3/",
+            "http/client.py",
+            "http/cookiejar.py",
+            "email/",
+        ),
+    ),
     ("tracing (sim/tracing)", ("sim/tracing/",)),
     ("scripted browser: HTML parsing", ("html/parser.py", "_markupbase.py", "sim/user_agent.py")),
     ("Jinja", ("jinja2/", "markupsafe/")),
-    ("SQLAlchemy + sqlite3", ("sqlalchemy/", "flask_sqlalchemy/", "sqlite3/")),
+    (
+        "SQLAlchemy + sqlite3",
+        ("sqlalchemy/", "flask_sqlalchemy/", "sqlite3/", "sim/authorization_server/plain_sql.py"),
+    ),
     ("crypto (JWT, hashing)", ("cryptography/", "joserfc/", "jwt/", "hashlib", "hmac.py")),
     ("Authlib", ("authlib/",)),
     ("Flask + Werkzeug", ("flask/", "werkzeug/", "itsdangerous/", "click/")),
     ("HTTP server (sim.runtime + waitress)", ("waitress/", "sim/runtime/connections.py")),
-    (
-        "requests (+ urllib3, http.client)",
-        ("requests/", "urllib3/", "http/client.py", "http/cookiejar.py", "email/"),
-    ),
     ("scenario driver", ("sim/scenarios/", "sim/runtime/", "sim/teaching/")),
     ("our party code", ("sim/",)),
 )
