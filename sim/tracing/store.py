@@ -236,6 +236,8 @@ class TraceStore:
         #: flow -> (version it was read at, options), and (version, any link at all).
         self._options_cache: dict[str, tuple[int, dict[str, Any]]] = {}
         self._links_cache: tuple[int, bool] = (-1, False)
+        #: The version at which `linked` last read the journal in.
+        self._links_read_at = -1
 
     # -- the version file -------------------------------------------------------------------
     def _version(self) -> int:
@@ -717,8 +719,16 @@ class TraceStore:
             self._changed()
 
     def linked(self, value: str) -> str | None:
+        """The flow `value` is linked to. The journal is read in first only if the store's
+        version moved since this process last did so here: a link is appended with the
+        record that makes it and moves the version before that record's answer is sent, so
+        an unmoved version means no link is waiting in the journal. (Reading in on every
+        look-up put the journal's SQLite writes back on the path of every token request.)"""
         with self._lock:
-            self._ingest()
+            version = self._version()  # before reading in: a later move is seen next time
+            if version != self._links_read_at:
+                self._ingest()
+                self._links_read_at = version
             row = self._conn.execute("SELECT flow FROM links WHERE value = ?", (value,)).fetchone()
         return row[0] if row else None
 
