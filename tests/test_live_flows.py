@@ -12,6 +12,8 @@ from sim.parties import FLOW_HEADER, PARTY_HEADER
 from sim.scenarios.base import log_in_and_consent
 from sim.teaching.explain import annotate
 from sim.teaching.trace_io import fetch_trace
+from sim.tracing import live as live_flows
+from sim.tracing.params import UrlParams
 from sim.user_agent import UserAgent
 
 
@@ -243,3 +245,41 @@ def test_following_the_trace_polls_only_for_new_events(live):
     while not any(e.path.startswith("/callback") for e in new if e.flow == flow):
         new += next(parts).events
     assert {e.exchange for e in new}.isdisjoint(e.exchange for e in first.events)
+
+
+@pytest.mark.parametrize(
+    ("query", "body", "authorization", "may"),
+    [
+        ("", b"grant_type=authorization_code&code=abc", "", True),
+        ("", b"grant_type=refresh_token&refresh_token=xyz", "", True),
+        ("", b'{"code": "abc"}', "", True),
+        ("", b'{"refresh_token":"xyz"}', "", True),
+        ("code=abc&state=s", b"", "", True),
+        ("to=http%3A%2F%2Fclient%2Fcallback%3Fcode%3Dabc", b"", "", True),
+        ("", b"", "Bearer abc", True),
+        # A login's own pages carry no code or token, only names that contain "code".
+        (
+            "response_type=code&client_id=demo-client&code_challenge=x"
+            "&code_challenge_method=S256&redirect_uri=http%3A%2F%2Fc%2Fcallback",
+            b"",
+            "",
+            False,
+        ),
+        ("next=%2Fauthorize%3Fresponse_type%3Dcode%26state%3Ds", b"", "", False),
+        ("", b"username=alice&password=wonderland&csrf_token=t", "", False),
+    ],
+)
+def test_only_a_request_that_can_carry_a_code_or_token_is_parsed_for_one(
+    query, body, authorization, may
+):
+    """The pre-check never says no to a request whose parsed values hold a linked name."""
+    environ = {"QUERY_STRING": query, "CONTENT_TYPE": "application/x-www-form-urlencoded"}
+    if body.startswith(b"{"):
+        environ["CONTENT_TYPE"] = "application/json"
+    if authorization:
+        environ["HTTP_AUTHORIZATION"] = authorization
+    assert live_flows._may_carry_linked_value(environ, body) is may
+    values = live_flows.request_values(environ, body)
+    nested = [p for _, v in values if v.startswith("http") for p in UrlParams.parse(v).pairs]
+    carried = any(name in live_flows.LINKED_NAMES for name, _ in [*values, *nested])
+    assert carried <= may  # a request that carries one is never skipped

@@ -94,6 +94,23 @@ def request_values(environ: dict[str, Any], body: bytes) -> list[tuple[str, str]
     return list(params.pairs())
 
 
+#: How a linked name shows in a raw query or body: as a form or query parameter, inside a
+#: URL-encoded URL (a lure), or as a JSON key.
+_LINKED_MARKS = tuple(name.encode() + end for name in LINKED_NAMES for end in (b"=", b"%3d", b'"'))
+
+
+def _may_carry_linked_value(environ: dict[str, Any], body: bytes) -> bool:
+    """Whether the request can carry a code or token to look up: most requests of a login
+    (authorize, login and consent pages) carry none, and are then not parsed at all. A
+    false yes only costs the parse; a no is certain: every form a linked name can take in
+    what `request_values` reads (query, body, `Authorization`) contains one of the marks."""
+    if environ.get("HTTP_AUTHORIZATION"):
+        return True
+    query = environ.get("QUERY_STRING", "").encode("latin-1", "replace")
+    raw = (query + b"&" + body[:4096]).lower()
+    return any(mark in raw for mark in _LINKED_MARKS)
+
+
 class Resolution:
     """The flow of one request, and whether to set or clear the browser's cookie."""
 
@@ -119,15 +136,16 @@ def resolve(environ: dict[str, Any], party: str, store: Any, body: bytes) -> Res
         # No value or origin is linked to any flow yet (no browser has started one): the
         # lookups below cannot match, so the request's values are not parsed for them.
         return Resolution(DEFAULT_FLOW, "none")
-    pairs = request_values(environ, body)
-    # A link that carries a whole URL (the attacker's lure: /go?to=<callback?code=…>).
-    links = [v for _, v in pairs if v.startswith(("http://", "https://"))]
-    pairs += [p for link in links for p in UrlParams.parse(link).pairs]
-    for name, value in pairs:
-        if name in LINKED_NAMES:
-            linked = store.linked(value)
-            if linked:
-                return Resolution(linked, "value")
+    if _may_carry_linked_value(environ, body):
+        pairs = request_values(environ, body)
+        # A link that carries a whole URL (the attacker's lure: /go?to=<callback?code=…>).
+        links = [v for _, v in pairs if v.startswith(("http://", "https://"))]
+        pairs += [p for link in links for p in UrlParams.parse(link).pairs]
+        for name, value in pairs:
+            if name in LINKED_NAMES:
+                linked = store.linked(value)
+                if linked:
+                    return Resolution(linked, "value")
     origin = environ.get("HTTP_ORIGIN")
     if origin and method == "OPTIONS":
         linked = store.linked("origin " + origin)
