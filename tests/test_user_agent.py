@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.raw_http import capturing_server
+
 
 def test_scripted_browsers_share_connections_but_never_cookies(sim):
     """One keep-alive pool for every scripted browser; each browser's cookies its own."""
@@ -62,45 +64,6 @@ def test_a_form_post_carries_its_body_and_the_browsers_cookie(sim):
     assert "sim_as_session=" in headers["Cookie"]  # set by the login page, sent back
 
 
-def _capturing_server(answer: bytes):
-    """A loopback socket that records each request's bytes and answers `answer`."""
-    import socket
-    import threading
-
-    server = socket.create_server(("127.0.0.1", 0))
-    seen: list[bytes] = []
-
-    def serve():
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            with conn:
-                data = b""
-                while True:
-                    while b"\r\n\r\n" not in data:
-                        chunk = conn.recv(65536)
-                        if not chunk:
-                            break
-                        data += chunk
-                    if b"\r\n\r\n" not in data:
-                        break
-                    head, rest = data.split(b"\r\n\r\n", 1)
-                    length = 0
-                    for line in head.split(b"\r\n"):
-                        if line.lower().startswith(b"content-length:"):
-                            length = int(line.split(b":", 1)[1])
-                    while len(rest) < length:
-                        rest += conn.recv(65536)
-                    seen.append(head + b"\r\n\r\n" + rest[:length])
-                    data = rest[length:]
-                    conn.sendall(answer)
-
-    threading.Thread(target=serve, daemon=True).start()
-    return server, seen
-
-
 def test_the_browser_puts_on_the_wire_what_urllib3_would():
     """The browser's own http.client wire (sim.tracing.wire) sends the same bytes urllib3
     sent for it before: the same target (dot segments removed, invalid characters encoded,
@@ -119,7 +82,7 @@ def test_the_browser_puts_on_the_wire_what_urllib3_would():
         b"Set-Cookie: b=2; Path=/\r\nContent-Type: text/html; charset=utf-8\r\n"
         b"Content-Encoding: gzip\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
     ) + body
-    server, seen = _capturing_server(answer)
+    server, seen = capturing_server(answer)
     port = server.getsockname()[1]
     urls = [
         f"http://127.0.0.1:{port}/a/../b/./c?q=a b&x=%2f&y=[1]#frag",

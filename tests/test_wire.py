@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import gzip
 import re
-import socket
-import threading
 
 import pytest
 import requests
 
 from sim.client.dpop_session import DPoPSession
 from sim.tracing.wire import LeanRequests, WireAdapter
+from tests.raw_http import capturing_server
 
 BODY = gzip.compress(b'{"ok": true}')
 ANSWER = (
@@ -25,38 +24,7 @@ ANSWER = (
 @pytest.fixture
 def capture():
     """A loopback server that records each request's bytes and answers ANSWER."""
-    server = socket.create_server(("127.0.0.1", 0))
-    seen: list[bytes] = []
-
-    def one(conn: socket.socket) -> None:
-        data = b""
-        with conn:
-            while True:
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    data += chunk
-                head, rest = data.split(b"\r\n\r\n", 1)
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                while len(rest) < length:
-                    rest += conn.recv(65536)
-                seen.append(head + b"\r\n\r\n" + rest[:length])
-                data = rest[length:]
-                conn.sendall(ANSWER)
-
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            threading.Thread(target=one, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
+    server, seen = capturing_server(ANSWER)
     yield f"http://127.0.0.1:{server.getsockname()[1]}", seen
     server.close()
 
