@@ -1,7 +1,7 @@
 """`oauth-sim up`: every party in its own process, in the foreground, for a browser or a class.
 
 Stopping: Ctrl-C (SIGINT), SIGTERM and SIGHUP only raise a flag, from the moment `up` starts
-until every child is gone, so a signal can never cut a stop short and orphan a child. A
+until it exits, so a signal can never cut a stop short and orphan a child. A
 shell's background job ignores SIGINT; SIGTERM then stops it the same way. If a party's
 process dies on its own, `up` names it and why, stops the others and exits 1.
 """
@@ -142,7 +142,9 @@ def up(
         out.print("Stopping every party…")
         simulation.stop()
         out.print("Stopped.")
-        _restore(previous)
+        # The flag handlers stay until the process exits: a stop signal sent while we were
+        # stopping may arrive just after, with nothing left to stop, and must not turn a
+        # clean exit into death by that signal.
     if fault:
         sys.exit(1)
 
