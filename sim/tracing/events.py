@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from sim.tracing.jwt import decode_unverified
 from sim.tracing.params import Params
-from sim.tracing.values import SECRET_NAMES, protocol_values
+from sim.tracing.values import SECRET_NAMES, protocol_values, record_params
 
 KINDS = ("redirect", "page", "form-post", "browser-call", "back-channel", "api-call")
 
@@ -125,14 +125,7 @@ class Event:
         data["seq"] = seq
         params = None
         if "values" not in data:
-            params = Params.parse(
-                data.get("url", ""),
-                data.get("request_headers"),
-                data.get("request_body", ""),
-                data.get("location"),
-                data.get("response_headers"),
-                data.get("response_body", ""),
-            )
+            params = record_params(data)
             data["values"] = protocol_values(params)
         event = cls.from_dict(data)
         if params is not None:

@@ -49,18 +49,21 @@ def protocol_values(params: Params) -> tuple[tuple[str, str], ...]:
     return interesting(params.pairs())
 
 
+def record_params(record: Mapping[str, Any]) -> Params:
+    """The parsed view of what a store record kept of its request and response."""
+    return Params.parse(
+        record.get("url", ""),
+        record.get("request_headers"),
+        record.get("request_body", ""),
+        record.get("location"),
+        record.get("response_headers"),
+        record.get("response_body", ""),
+    )
+
+
 def record_values(record: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     """A store record's protocol values: kept in the record when they were needed as it was
     made (a live flow links its codes and tokens), otherwise parsed now from what it kept."""
     if "values" in record:
         return tuple(tuple(pair) for pair in record["values"])
-    return protocol_values(
-        Params.parse(
-            record.get("url", ""),
-            record.get("request_headers"),
-            record.get("request_body", ""),
-            record.get("location"),
-            record.get("response_headers"),
-            record.get("response_body", ""),
-        )
-    )
+    return protocol_values(record_params(record))
