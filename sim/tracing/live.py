@@ -82,13 +82,17 @@ def strip_cookie(header: str) -> str:
     return ";".join(parts).strip()
 
 
+#: The bytes of a request body read for the values it carries.
+VALUES_READ = 4096
+
+
 def request_values(environ: dict[str, Any], body: bytes) -> list[tuple[str, str]]:
     """The request's parameters (query, Authorization, body), read by the one parsed view."""
     headers = {
         "Authorization": environ.get("HTTP_AUTHORIZATION", ""),
         "Content-Type": environ.get("CONTENT_TYPE", ""),
     }
-    text = body[:4096].decode("utf-8", errors="replace")
+    text = body[:VALUES_READ].decode("utf-8", errors="replace")
     query = environ.get("QUERY_STRING", "")
     params = Params.parse("?" + query if query else "", headers, text)
     return list(params.pairs())
@@ -107,7 +111,7 @@ def _may_carry_linked_value(environ: dict[str, Any], body: bytes) -> bool:
     if environ.get("HTTP_AUTHORIZATION"):
         return True
     query = environ.get("QUERY_STRING", "").encode("latin-1", "replace")
-    raw = (query + b"&" + body[:4096]).lower()
+    raw = (query + b"&" + body[:VALUES_READ]).lower()
     return any(mark in raw for mark in _LINKED_MARKS)
 
 

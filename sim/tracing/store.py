@@ -236,7 +236,7 @@ class TraceStore:
         #: flow -> (version it was read at, options), and (version, any link at all).
         self._options_cache: dict[str, tuple[int, dict[str, Any]]] = {}
         self._links_cache: tuple[int, bool] = (-1, False)
-        #: The version at which `linked` last read the journal in.
+        #: The version at which a question about links last read the journal in.
         self._links_read_at = -1
 
     # -- the version file -------------------------------------------------------------------
@@ -725,12 +725,18 @@ class TraceStore:
         an unmoved version means no link is waiting in the journal. (Reading in on every
         look-up put the journal's SQLite writes back on the path of every token request.)"""
         with self._lock:
-            version = self._version()  # before reading in: a later move is seen next time
-            if version != self._links_read_at:
-                self._ingest()
-                self._links_read_at = version
+            self._read_in_links()
             row = self._conn.execute("SELECT flow FROM links WHERE value = ?", (value,)).fetchone()
         return row[0] if row else None
+
+    def _read_in_links(self) -> int:
+        """Read the journal in if the version moved since the last time links were asked
+        about (the caller holds the lock); the version the answer will be good for."""
+        version = self._version()  # before reading in: a later move is seen next time
+        if version != self._links_read_at:
+            self._ingest()
+            self._links_read_at = version
+        return version
 
     def has_links(self) -> bool:
         """Whether any value is linked to a flow: until a browser starts a flow none is, and
@@ -741,9 +747,8 @@ class TraceStore:
         if cached[1] or cached[0] == self._version():
             return cached[1]
         with self._lock:
-            version = self._version()
+            version = self._read_in_links()
             if self._links_cache[0] != version:
-                self._ingest()
                 row = self._conn.execute("SELECT 1 FROM links LIMIT 1").fetchone()
                 self._links_cache = (version, row is not None)
             return self._links_cache[1]
