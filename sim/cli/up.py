@@ -1,9 +1,10 @@
 """`oauth-sim up`: every party in its own process, in the foreground, for a browser or a class.
 
-Stopping: Ctrl-C (SIGINT), SIGTERM and SIGHUP only raise a flag, from the moment `up` starts
-until it exits, so a signal can never cut a stop short and orphan a child. A
-shell's background job ignores SIGINT; SIGTERM then stops it the same way. If a party's
-process dies on its own, `up` names it and why, stops the others and exits 1.
+Stopping: Ctrl-C (SIGINT), SIGTERM and SIGHUP only raise a flag from the moment `up` starts,
+and are ignored once every party has stopped, so a signal can never cut a stop short,
+orphan a child or turn a clean exit into death by signal. A shell's background job ignores
+SIGINT; SIGTERM then stops it the same way. If a party's process dies on its own, `up`
+names it and why, stops the others and exits 1.
 """
 
 from __future__ import annotations
@@ -142,11 +143,19 @@ def up(
         out.print("Stopping every party…")
         simulation.stop()
         out.print("Stopped.")
-        # The flag handlers stay until the process exits: a stop signal sent while we were
-        # stopping may arrive just after, with nothing left to stop, and must not turn a
-        # clean exit into death by that signal.
+        # Nothing is left to stop, yet a stop signal sent while we were stopping may still
+        # arrive, up to the last instant of the process. Ignore them from here on: the flag
+        # handlers would not do, because Python resets the handlers it set to the default
+        # (death by that signal) while the interpreter shuts down; an ignored signal it
+        # leaves ignored.
+        _ignore(previous)
     if fault:
         sys.exit(1)
+
+
+def _ignore(handlers: dict[int, object]) -> None:
+    for signum in handlers:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _restore(handlers: dict[int, object]) -> None:
