@@ -22,6 +22,9 @@ What stays urllib3's and requests' is kept exactly (tests compare the bytes):
 - a pooled connection is checked for a close by the server before reuse (urllib3's
   `is_connection_dropped`), and not retried when it fails (requests' `Retry(0, read=False)`);
 - TCP_NODELAY, as urllib3 sets it; a gzip or deflate body is decoded (requests asks for them);
+- `http.client`'s connection with two costs taken out (`sim.tracing.http11`): a body
+  leaves in the same send as the header block, and an answer's plain header block is read
+  without the `email` package's parser, into the same `HTTPMessage`;
 - a repeated answer header is joined with ", " under its first spelling (HTTPHeaderDict);
 - errors are requests' own (`ConnectTimeout`, `ReadTimeout`, `ConnectionError`).
 """
@@ -49,6 +52,8 @@ from requests.cookies import MockRequest, MockResponse, RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3.util.url import _encode_target
+
+from sim.tracing import http11
 
 #: Like urllib3's PoolManager(num_pools=16, maxsize=64): idle connections kept per server,
 #: and servers kept (the least recently used one's connections are closed).
@@ -122,7 +127,7 @@ def _dropped(sock: socket.socket) -> bool:
 def _connect(
     server: tuple[str, int], timeouts: tuple[float | None, float | None], request: Any
 ) -> http.client.HTTPConnection:
-    conn = http.client.HTTPConnection(*server, timeout=timeouts[0])
+    conn = http11.Connection(*server, timeout=timeouts[0])
     try:
         conn.connect()
         conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
