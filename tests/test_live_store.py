@@ -92,6 +92,51 @@ def test_the_memory_store_answers_the_same():
     assert resolve(store, "code=c1").flow == "login-0123456789ab"
 
 
+def test_a_process_copy_of_the_links_follows_drops_relinks_and_clears(tmp_path, monkeypatch):
+    """Each process answers `linked` from its own copy of the links, updated by the change
+    since it last looked: a flow dropped to keep the store bounded (by another process)
+    takes its values with it, a value linked again follows its new flow, and a clear
+    forgets them all, even when the copy is further behind than the drops kept."""
+    from sim.tracing import store as store_module
+
+    path = str(tmp_path / "trace.sqlite")
+    writer = TraceStore(path, live=True, max_flows=2)
+    reader = TraceStore(path, live=True, max_flows=2)
+    try:
+
+        def login(n: int, *values: str) -> str:
+            flow = f"login-{n:012x}"
+            writer.record(f"x{n}", flow, n, {"n": n}, links=values)
+            writer.flows()  # the writer reads it in: drops are made there, not by the reader
+            return flow
+
+        first = login(1, "code-1", "origin http://127.0.0.1:9000")
+        assert reader.linked("code-1") == first
+        second = login(2, "code-2")
+        third = login(3, "code-3", "origin http://127.0.0.1:9000")  # the first flow goes
+        assert reader.linked("code-1") is None
+        assert reader.linked("origin http://127.0.0.1:9000") == third
+        assert (reader.linked("code-2"), reader.linked("code-3")) == (second, third)
+        login(4, "code-4")  # the second goes; the origin's link is the third flow's
+        assert reader.linked("code-2") is None
+        assert reader.linked("origin http://127.0.0.1:9000") == third
+        monkeypatch.setattr(store_module, "DROPPED_KEPT", 1)
+        for n in range(5, 9):  # more drops than are kept while the reader is not looking
+            login(n, f"code-{n}")
+        assert [reader.linked(f"code-{n}") for n in range(3, 9)] == [None] * 4 + [
+            f"login-{7:012x}",
+            f"login-{8:012x}",
+        ]
+        assert reader.linked("origin http://127.0.0.1:9000") is None
+        writer.clear()
+        assert reader.linked("code-8") is None
+        ninth = login(9, "code-9")
+        assert reader.linked("code-9") == ninth
+    finally:
+        writer.close()
+        reader.close()
+
+
 @pytest.fixture(scope="module")
 def classroom():
     with Simulation(console=True) as simulation:

@@ -95,7 +95,12 @@ CREATE TABLE IF NOT EXISTS flow_options (
     options TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS links (
-    value TEXT PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    value TEXT NOT NULL UNIQUE,
+    flow TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dropped_links (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     flow TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (
@@ -112,6 +117,15 @@ CREATE TABLE IF NOT EXISTS log (
 
 #: The newest record's number, also across a `clear` (which keeps it in `meta`).
 _LAST_RECORDED = "COALESCE(MAX(recorded), (SELECT value FROM meta WHERE key = 'recorded_base'), 0)"
+
+#: Counts clears of the links, so a process's copy of them knows to copy the table again.
+_LINKS_CLEARED = (
+    "INSERT INTO meta (key, value) VALUES ('links_cleared', 1) "
+    "ON CONFLICT(key) DO UPDATE SET value = value + 1"
+)
+#: How many of the newest dropped flows `dropped_links` keeps for the processes' copies of
+#: the links (a copy further behind is made again whole).
+DROPPED_KEPT = 1000
 
 _UPSERT_RECORD = (
     "INSERT INTO exchanges (exchange, flow, start_ns, recorded, data) VALUES (?, ?, ?, ?, ?) "
@@ -238,6 +252,14 @@ class TraceStore:
         self._links_cache: tuple[int, bool] = (-1, False)
         #: The version at which a question about links last read the journal in.
         self._links_read_at = -1
+        #: This process's copy of the links table (value -> flow), as of `_links_read_at`;
+        #: each flow's values in it; the newest link id and dropped flow id it has applied;
+        #: the count of clears it was copied at (see `_copy_links`).
+        self._links: dict[str, str] = {}
+        self._flow_links: dict[str, list[str]] = {}
+        self._links_id = 0
+        self._dropped_id = 0
+        self._links_cleared = -1
 
     # -- the version file -------------------------------------------------------------------
     def _version(self) -> int:
@@ -490,6 +512,13 @@ class TraceStore:
             for table in ("exchanges", "flow_options", "links", "log"):
                 self._conn.execute(f"DELETE FROM {table} WHERE flow = ?", (old,))
             self._known_flows.discard(old)
+        self._conn.executemany(
+            "INSERT INTO dropped_links (flow) VALUES (?)", [(old,) for old in flows[:excess]]
+        )
+        self._conn.execute(
+            "DELETE FROM dropped_links WHERE id <= (SELECT MAX(id) FROM dropped_links) - ?",
+            (DROPPED_KEPT,),
+        )
         self._conn.execute(
             "INSERT INTO meta (key, value) VALUES ('dropped_flows', ?) "
             "ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
@@ -683,8 +712,10 @@ class TraceStore:
                 for table in ("exchanges", "flow_options", "links", "log"):
                     self._conn.execute(f"DELETE FROM {table}")
                 self._conn.execute(
-                    "DELETE FROM meta WHERE key NOT IN ('journal_gen', 'journal_offset')"
+                    "DELETE FROM meta WHERE key NOT IN "
+                    "('journal_gen', 'journal_offset', 'links_cleared')"
                 )
+                self._conn.execute(_LINKS_CLEARED)
                 self._conn.execute(
                     "INSERT INTO meta (key, value) VALUES ('recorded_base', ?)", (last,)
                 )
@@ -719,24 +750,55 @@ class TraceStore:
             self._changed()
 
     def linked(self, value: str) -> str | None:
-        """The flow `value` is linked to. The journal is read in first only if the store's
-        version moved since this process last did so here: a link is appended with the
-        record that makes it and moves the version before that record's answer is sent, so
-        an unmoved version means no link is waiting in the journal. (Reading in on every
-        look-up put the journal's SQLite writes back on the path of every token request.)"""
-        with self._lock:
-            self._read_in_links()
-            row = self._conn.execute("SELECT flow FROM links WHERE value = ?", (value,)).fetchone()
-        return row[0] if row else None
+        """The flow `value` is linked to, from this process's copy of the links table.
+
+        The copy is brought up to date (the journal read in, then the links added since)
+        only if the store's version moved since it last was: a link is appended with the
+        record that makes it and moves the version before that record's answer is sent, and
+        dropping or clearing links moves it too, so an unmoved version means the copy is
+        the table. (A look-up in SQLite, and before that a read-in, on every token request
+        of a browser was what a simulation paid per flow for having served logins.)"""
+        if self._version() != self._links_read_at:
+            with self._lock:
+                self._read_in_links()
+        return self._links.get(value)
 
     def _read_in_links(self) -> int:
-        """Read the journal in if the version moved since the last time links were asked
-        about (the caller holds the lock); the version the answer will be good for."""
+        """Read the journal in and bring the copy of the links up to date if the version
+        moved since the last time links were asked about (the caller holds the lock); the
+        version the answer will be good for."""
         version = self._version()  # before reading in: a later move is seen next time
         if version != self._links_read_at:
             self._ingest()
+            self._copy_links()
             self._links_read_at = version
         return version
+
+    def _copy_links(self) -> None:
+        """Bring this process's copy of the links up to date with the table (the caller
+        holds the lock): forget the values of flows dropped since, then add the links made
+        since (ids only grow: AUTOINCREMENT), so the work is the change, not the table. After
+        a clear, or when further behind than the dropped flows kept, copy the table whole."""
+        conn = self._conn
+        (cleared,) = conn.execute(
+            "SELECT COALESCE((SELECT value FROM meta WHERE key = 'links_cleared'), 0)"
+        ).fetchone()
+        dropped = conn.execute(
+            "SELECT id, flow FROM dropped_links WHERE id > ? ORDER BY id", (self._dropped_id,)
+        ).fetchall()
+        if cleared != self._links_cleared or (dropped and dropped[0][0] != self._dropped_id + 1):
+            self._links, self._flow_links, self._links_id = {}, {}, 0
+            self._links_cleared = cleared
+        for self._dropped_id, flow in dropped:
+            for value in self._flow_links.pop(flow, ()):
+                if self._links.get(value) == flow:
+                    del self._links[value]
+        rows = conn.execute(
+            "SELECT id, value, flow FROM links WHERE id > ? ORDER BY id", (self._links_id,)
+        ).fetchall()
+        for self._links_id, value, flow in rows:
+            self._links[value] = flow
+            self._flow_links.setdefault(flow, []).append(value)
 
     def has_links(self) -> bool:
         """Whether any value is linked to a flow: until a browser starts a flow none is, and
