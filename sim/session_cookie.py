@@ -1,5 +1,5 @@
-"""Flask's signed session cookie, with its signing serializer made once per key and the
-cookies it signed or verified remembered.
+"""Flask's signed session cookie, with its signing serializer (and its signer and derived
+key) made once per key and the cookies it signed or verified remembered.
 
 Flask builds a new `URLSafeTimedSerializer` twice per request (to read the cookie, then to
 write it), about 20 µs each; nothing in it changes until the secret key does (the console's
@@ -14,6 +14,16 @@ key is known to be genuine: only its age is checked again (exactly as `itsdanger
 and its payload decoded into a fresh dict. A cookie never seen, changed in one byte, or
 signed with another key takes the full check. The cookie itself is exactly Flask's: same
 salt, digest, key derivation, format and fallback keys.
+
+A remembered cookie also keeps what it decodes to, when that is a flat dict of strings,
+numbers and None (every session of ours: a CSRF token, a login session id, a flow id): such
+a payload reads back from the cookie exactly as it went in, so a copy of it is handed out
+instead of base64-, zlib- and JSON-decoding the same string again. Anything else (a nested
+value, bytes, a tagged type) is decoded afresh each time.
+
+Itsdangerous also builds a new signer for every cookie it signs or checks, and derives its
+HMAC key from the secret key each time (one more HMAC): here the signer is made once per
+serializer and salt, and it derives each secret key's signing key once.
 """
 
 from __future__ import annotations
@@ -23,32 +33,78 @@ from typing import Any
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, bytes_to_int, want_bytes
+from itsdangerous.signer import Signer
 
 #: Cookies remembered per key; when full, the memory starts again (each is then verified
 #: once more). A class of 100 browsers holds about 100 live cookies at a time.
 REMEMBERED = 4096
 
 
-class RememberingSerializer(URLSafeTimedSerializer):
-    """Flask's cookie serializer, remembering which cookies it signed or verified."""
+#: Value types a session payload may hold for it to be kept decoded (JSON gives them back
+#: exactly as they were; Flask's tagged types, e.g. bytes or tuples, are not among them).
+_FLAT = frozenset({str, int, float, bool, type(None)})
+
+
+def _flat_copy(payload: Any) -> dict | None:
+    """A copy of `payload` if it is a dict of str keys to plain values, else None."""
+    if type(payload) is not dict:
+        return None
+    for key, value in payload.items():
+        if type(key) is not str or type(value) not in _FLAT:
+            return None
+    return dict(payload)
+
+
+class KeyOnceSigner(TimestampSigner):
+    """Itsdangerous's timestamp signer, deriving each secret key's signing key once (the
+    same key every time: a hash of the salt and the secret key)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        #: cookie -> its timestamp (seconds), for cookies known to be signed with this key.
-        self._genuine: dict[bytes, int] = {}
+        self._derived: dict[bytes, bytes] = {}
 
-    def _remember(self, cookie: bytes, timestamp: int) -> None:
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        key = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
+        derived = self._derived.get(key)
+        if derived is None:
+            derived = self._derived[key] = super().derive_key(key)
+        return derived
+
+
+class RememberingSerializer(URLSafeTimedSerializer):
+    """Flask's cookie serializer, remembering which cookies it signed or verified (and
+    what each decodes to, when that is flat), with one signer per salt."""
+
+    default_signer = KeyOnceSigner
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: cookie -> (its timestamp in seconds, its payload if flat), for cookies known to
+        #: be signed with this key.
+        self._genuine: dict[bytes, tuple[int, dict | None]] = {}
+        self._signers: dict[bytes | str, Signer] = {}
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        # A signer holds only its settings: the same one serves every cookie of a salt.
+        if salt is None:
+            salt = self.salt
+        signer = self._signers.get(salt)
+        if signer is None:
+            signer = self._signers[salt] = super().make_signer(salt)
+        return signer
+
+    def _remember(self, cookie: bytes, timestamp: int, payload: Any) -> None:
         if len(self._genuine) >= REMEMBERED:
             self._genuine.clear()
-        self._genuine[cookie] = timestamp
+        self._genuine[cookie] = (timestamp, _flat_copy(payload))
 
     def dumps(self, obj: Any, salt: str | bytes | None = None) -> str:
         cookie = super().dumps(obj, salt)
         if salt is None:
             stamp = cookie.rsplit(".", 2)[1]  # payload . timestamp . signature
-            self._remember(cookie.encode(), bytes_to_int(base64_decode(stamp)))
+            self._remember(cookie.encode(), bytes_to_int(base64_decode(stamp)), obj)
         return cookie
 
     def loads(  # type: ignore[override]
@@ -59,12 +115,13 @@ class RememberingSerializer(URLSafeTimedSerializer):
         salt: str | bytes | None = None,
     ) -> Any:
         cookie = want_bytes(s)
-        signed_at = self._genuine.get(cookie) if salt is None else None
-        if signed_at is None or return_timestamp:
+        known = self._genuine.get(cookie) if salt is None else None
+        if known is None or return_timestamp:
             payload, when = super().loads(cookie, max_age, return_timestamp=True, salt=salt)
             if salt is None:
-                self._remember(cookie, int(when.timestamp()))
+                self._remember(cookie, int(when.timestamp()), payload)
             return (payload, when) if return_timestamp else payload
+        signed_at, decoded = known
         value = cookie.rsplit(b".", 2)[0]
         if max_age is not None:
             # TimestampSigner.unsign's age check, word for word.
@@ -73,7 +130,7 @@ class RememberingSerializer(URLSafeTimedSerializer):
                 raise SignatureExpired(f"Signature age {age} > {max_age} seconds", payload=value)
             if age < 0:
                 raise SignatureExpired(f"Signature age {age} < 0 seconds", payload=value)
-        return self.load_payload(value)
+        return dict(decoded) if decoded is not None else self.load_payload(value)
 
 
 class SessionCookies(SecureCookieSessionInterface):

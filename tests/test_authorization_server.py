@@ -280,6 +280,39 @@ def test_login_form_requires_csrf_token(sim):
     assert "Set-Cookie" not in response.headers or "user_id" not in response.text
 
 
+def test_login_renews_the_csrf_token_and_the_consent_page_keeps_it(oauth):
+    # The token from before the login goes with the cleared session (a fixation defence);
+    # the new one comes with the login's own answer, so the consent page sets no cookie.
+    from sim.user_agent import parse_forms
+
+    http = requests.Session()
+    verifier = secrets.token_urlsafe(48)
+    url = oauth.authorize_url(code_challenge=s256(verifier), code_challenge_method="S256")
+    login = http.get(url, timeout=5)  # redirected to the login page
+    before = dict(parse_forms(login.text)[0].fields)
+    logged_in = http.post(
+        login.url,
+        data=before | {"username": "alice", "password": "wonderland"},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert logged_in.status_code == 302 and "Set-Cookie" in logged_in.headers
+    consent = http.get(oauth.as_url + logged_in.headers["Location"], timeout=5)
+    assert consent.status_code == 200 and "Set-Cookie" not in consent.headers
+    form = parse_forms(consent.text)[0]
+    fields = dict(form.fields)
+    assert fields["csrf_token"] != before["csrf_token"]
+    action = oauth.as_url + form.action
+    decision = {"decision": "approve", "grant_scope": ["profile"]}
+    stale = http.post(
+        action, data=fields | decision | {"csrf_token": before["csrf_token"]}, timeout=5
+    )
+    assert stale.status_code == 400
+    approved = http.post(action, data=fields | decision, allow_redirects=False, timeout=5)
+    assert approved.status_code == 302
+    assert approved.headers["Location"].startswith(oauth.redirect_uri + "?code=")
+
+
 def test_basic_credentials_are_decoded_as_rfc6749_says(oauth):
     # client_secret_basic with form-urlencoded id and secret (RFC 6749 §2.3.1).
     grant = oauth.get_code()

@@ -96,3 +96,27 @@ def test_a_new_secret_key_refuses_the_cookies_of_the_old_one(app):
     assert read(app, cookie) == "alice"
     app.secret_key = "n" * 64  # what the console's "reset demo" does
     assert read(app, cookie) == "(none)"
+
+
+def test_a_remembered_payload_is_handed_out_as_a_fresh_copy(app):
+    serializer = app.session_interface.get_signing_serializer(app)
+    cookie = serializer.dumps({"value": "alice", "n": 1})
+    first = serializer.loads(cookie)
+    first["value"] = "mallory"  # what one request does to its session stays there
+    assert serializer.loads(cookie) == {"value": "alice", "n": 1}
+
+
+def test_a_nested_payload_is_decoded_afresh_every_time(app):
+    serializer = app.session_interface.get_signing_serializer(app)
+    cookie = serializer.dumps({"value": {"names": ["alice"]}})
+    serializer.loads(cookie)["value"]["names"].append("mallory")
+    assert serializer.loads(cookie) == {"value": {"names": ["alice"]}}
+    assert serializer.loads(cookie) is not serializer.loads(cookie)
+
+
+def test_a_cookie_signed_with_a_fallback_key_still_reads(app):
+    old = make_app("o" * 64)
+    cookie = cookie_of(old.test_client().get("/set/alice"))
+    app.config["SECRET_KEY_FALLBACKS"] = ["o" * 64]
+    assert read(app, cookie) == "alice"
+    assert read(app, cookie) == "alice"  # remembered now, under this key list

@@ -18,6 +18,7 @@ from flask import current_app, g, session
 from sim.authorization_server import plain_sql, users
 from sim.authorization_server.models import LoginSession, User
 from sim.authorization_server.switches import now
+from sim.form_csrf import csrf_token
 
 KEY = "login_session"
 
@@ -40,7 +41,10 @@ def _row(session_id: object) -> LoginSession | None:
 
 
 def start(user: User) -> None:
-    """A new session for `user`, under a new id (never the one the browser came with)."""
+    """A new session for `user`, under a new id (never the one the browser came with), and
+    a new CSRF token for the forms that follow (the one from before the login goes with the
+    cleared cookie). The token is made here, not by the next page that needs it: the login's
+    answer writes the cookie anyway, so the consent page does not write it once more."""
     session.clear()
     stamp = now()
     values = {
@@ -53,6 +57,7 @@ def start(user: User) -> None:
     with plain_sql.transaction() as connection:
         plain_sql.insert(connection, LoginSession, **values)
     session[KEY] = values["id"]
+    csrf_token()
     g.pop("_login_session", None)
 
 
