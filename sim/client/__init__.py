@@ -61,9 +61,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(DEFAULTS)
     app.config["SECRET_KEY"] = secrets.token_hex(32)
     app.config.update(config or {})
-    app.extensions["tokens"] = TokenStore()
+    history = app.extensions["history"] = History()
+    # A session's tokens are kept while its cookie can still be presented (Flask refuses a
+    # session cookie older than this lifetime), and its panel goes with them.
+    app.extensions["tokens"] = TokenStore(
+        app.permanent_session_lifetime.total_seconds(), on_forget=history.drop
+    )
     app.extensions["pending"] = PendingLogins()
-    app.extensions["history"] = History()
     install_session_cookies(app)
     app.register_blueprint(bp)
     app.register_blueprint(spa_bp)
