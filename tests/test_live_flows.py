@@ -283,3 +283,31 @@ def test_only_a_request_that_can_carry_a_code_or_token_is_parsed_for_one(
     nested = [p for _, v in values if v.startswith("http") for p in UrlParams.parse(v).pairs]
     carried = any(name in live_flows.LINKED_NAMES for name, _ in [*values, *nested])
     assert carried <= may  # a request that carries one is never skipped
+
+
+@pytest.mark.parametrize(
+    ("query", "body", "content_type", "authorization"),
+    [
+        ("", "grant_type=authorization_code&code=abc&redirect_uri=http%3A%2F%2Fc%2Fcb", "", ""),
+        ("code=q&code=q2", "code=b", "application/x-www-form-urlencoded", "Bearer at"),
+        ("", '{"refresh_token": "xyz", "n": 3, "ok": true}', "application/json", ""),
+        ("", '{"code": "abc"}', "", "DPoP at2"),  # a JSON body sniffed without Content-Type
+        ("a=1#frag=2", "", "", "Basic ZGVtby1jbGllbnQ6ZGVtby1zZWNyZXQ="),
+        ("", "x=%ZZ&&=&y", "application/x-www-form-urlencoded", "Basic !!"),
+        ("code=1", "<html>code=2</html>", "text/html", "Weird scheme"),
+    ],
+)
+def test_a_browser_request_values_are_those_of_the_one_parsed_view(
+    query, body, content_type, authorization
+):
+    """Live mode reads a request's values without building the whole parsed view: the same
+    pairs, in the same order, as `Params.parse` of that request gives."""
+    from sim.tracing.params import Params
+
+    environ = {"QUERY_STRING": query, "CONTENT_TYPE": content_type}
+    if authorization:
+        environ["HTTP_AUTHORIZATION"] = authorization
+    headers = {"Authorization": authorization, "Content-Type": content_type}
+    expected = Params.parse("?" + query if query else "", headers, body).pairs()
+    assert expected  # every case carries something
+    assert live_flows.request_values(environ, body.encode()) == list(expected)

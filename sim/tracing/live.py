@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sim.tracing.names import CLIENT, FLOW_HEADER
-from sim.tracing.params import Params, UrlParams
+from sim.tracing.params import UrlParams, request_pairs
 
 COOKIE = "sim_flow"
 DEFAULT_FLOW = "live"
@@ -87,15 +87,16 @@ VALUES_READ = 4096
 
 
 def request_values(environ: dict[str, Any], body: bytes) -> list[tuple[str, str]]:
-    """The request's parameters (query, Authorization, body), read by the one parsed view."""
-    headers = {
-        "Authorization": environ.get("HTTP_AUTHORIZATION", ""),
-        "Content-Type": environ.get("CONTENT_TYPE", ""),
-    }
-    text = body[:VALUES_READ].decode("utf-8", errors="replace")
-    query = environ.get("QUERY_STRING", "")
-    params = Params.parse("?" + query if query else "", headers, text)
-    return list(params.pairs())
+    """The request's parameters (query, Authorization, body), as the one parsed view reads
+    them (`params.request_pairs`)."""
+    return list(
+        request_pairs(
+            environ.get("QUERY_STRING", ""),
+            environ.get("HTTP_AUTHORIZATION", ""),
+            environ.get("CONTENT_TYPE", ""),
+            body[:VALUES_READ].decode("utf-8", errors="replace"),
+        )
+    )
 
 
 #: How a linked name shows in a raw query or body: as a form or query parameter, inside a

@@ -141,6 +141,23 @@ def parse_body(body: str, content_type: str) -> tuple[Pairs, dict[str, Any]]:
     return (), {}
 
 
+def body_pairs(form: Pairs, data: dict[str, Any]) -> Pairs:
+    """A body's parameters as pairs, form or JSON (what `parse_body` found)."""
+    return form or tuple((k, _as_text(v)) for k, v in data.items())
+
+
+def request_pairs(query: str, authorization: str, content_type: str, body: str) -> Pairs:
+    """A request's parameters in wire order (its query's, its `Authorization` header's, its
+    body's): what `Params.parse` of that request alone gives as `pairs()`, without building
+    the whole view (live mode reads them on every browser request that can carry a code)."""
+    auth = Authorization.parse(authorization) if authorization else None
+    return (
+        (UrlParams.parse("?" + query).pairs if query else ())
+        + (auth.pairs if auth else ())
+        + body_pairs(*parse_body(body, content_type))
+    )
+
+
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 
 
@@ -200,7 +217,7 @@ class Params:
     @property
     def body(self) -> Pairs:
         """The request body's parameters, form or JSON, as pairs."""
-        return self.form or tuple((k, _as_text(v)) for k, v in self.json.items())
+        return body_pairs(self.form, self.json)
 
     def request(self, name: str) -> str:
         """A request parameter: the query first, then the body."""
