@@ -7,8 +7,8 @@ front-channel, exactly what a real browser would do on the user's behalf.
 from __future__ import annotations
 
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -161,10 +161,14 @@ def _send(
     session: requests.Session, method: str, url: str, headers: dict[str, str], data: Any
 ) -> requests.Response:
     request = requests.PreparedRequest()
-    request.method, request.url = method.upper(), requote_uri(url)
-    merged = CaseInsensitiveDict(session.headers)
-    merged.update(headers)
-    request.headers = CaseInsensitiveDict((k, v) for k, v in merged.items() if v is not None)
+    request.method, request.url = method.upper(), _requoted(url)
+    # CaseInsensitiveDict(session.headers), updated with `headers`, None values dropped:
+    # a name keeps its first place, takes its last spelling and value.
+    merged: dict[str, tuple[str, Any]] = {}
+    for name, value in (*session.headers.items(), *headers.items()):
+        merged[name.lower()] = (name, value)
+    request.headers = CaseInsensitiveDict()
+    request.headers._store.update((k, nv) for k, nv in merged.items() if nv[1] is not None)
     body = None
     if data is not None:
         if isinstance(data, str | bytes):
@@ -175,25 +179,71 @@ def _send(
             request.headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
     request.body = body
     for name, value in request.headers.items():
-        check_header_validity((name, value))
+        if not (type(name) is type(value) is str and (name, value) in _VALID_HEADERS):
+            check_header_validity((name, value))
+            if type(name) is type(value) is str:
+                if len(_VALID_HEADERS) >= 1024:
+                    _VALID_HEADERS.clear()
+                _VALID_HEADERS.add((name, value))
     cookie = get_cookie_header(session.cookies, request)
     if cookie:
         request.headers["Cookie"] = cookie
     started = time.perf_counter()
     if request.url.startswith("http://"):
         wired = body.encode() if isinstance(body, str) else body  # utf-8, as urllib3 does
-        url = parse_url(request.url)  # as urllib3's PoolManager did: its target, its server
-        server = (url.host or "", url.port or 80)
+        target, server = _target_and_server(request.url)
         timeouts = (TIMEOUT, TIMEOUT)
-        raw, content = wire.exchange(
-            _CONNECTIONS, request, server, url.request_uri, wired, timeouts
-        )
+        raw, content = wire.exchange(_CONNECTIONS, request, server, target, wired, timeouts)
     else:
         raw = _urllib3_exchange(request, body)
         content = raw.data
     response = wire.Answer.of(request, raw, content, started)
     session.cookies.extract_cookies(MockResponse(response.raw_msg), MockRequest(request))
     return response
+
+
+#: Headers (name, value) that passed requests' validity check: a browser sends the same
+#: few again and again (its party, flow, user agent, accept headers).
+_VALID_HEADERS: set[tuple[str, str]] = set()
+
+#: A URL that requests' `requote_uri` returns as it is: only characters it never quotes,
+#: and every % the start of an escape of a character it would not unquote.
+_REQUOTE_KEPT = re.compile(r"(?:[A-Za-z0-9_.~!#$&'()*+,/:;=?@\[\]-]|%[0-9A-Fa-f]{2})*")
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _requoted(url: str) -> str:
+    """`requests.utils.requote_uri(url)`, without its work for a URL it keeps as it is."""
+    if _REQUOTE_KEPT.fullmatch(url) and not any(
+        chr(int(code, 16)) in _UNRESERVED for code in _ESCAPE.findall(url)
+    ):
+        return url
+    return requote_uri(url)
+
+
+#: A plain http URL that urllib3's `parse_url` keeps as it is: a lower-case host name or
+#: IPv4 address, a port or none, a path and a query of characters it keeps, with any escape
+#: already upper-case (it upper-cases them), no user info and no fragment.
+_KEEPS = r"[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-F]{2}"
+_PLAIN_HTTP = re.compile(
+    rf"http://([a-z0-9.-]+)(?::([0-9]{{1,5}}))?((?:/(?:{_KEEPS})*)?)(?:\?((?:{_KEEPS}|\?)*))?"
+)
+
+
+def _target_and_server(url: str) -> tuple[str, tuple[str, int]]:
+    """The request target and (host, port) urllib3's PoolManager would use for `url`:
+    `parse_url(url).request_uri` and its host and port (80 if none). A URL it would change
+    (dot segments, characters to escape, upper-case host, IPv6, user info) is parsed by it."""
+    plain = _PLAIN_HTTP.fullmatch(url)
+    if plain is not None:
+        host, port, path, query = plain.groups()
+        number = int(port) if port else 0
+        if number <= 65535 and not ("/." in path and {".", ".."} & set(path.split("/"))):
+            target = (path or "/") + ("" if query is None else "?" + query)
+            return target, (host, number or 80)
+    parsed = parse_url(url)
+    return parsed.request_uri, (parsed.host or "", parsed.port or 80)
 
 
 def _urllib3_exchange(request: requests.PreparedRequest, body: Any) -> urllib3.BaseHTTPResponse:
@@ -240,7 +290,7 @@ class UserAgent:
     def request(self, method: str, url: str, **kwargs) -> requests.Response:
         """One request, with an exchange id of its own: a scenario finds this request's step
         in the trace by it (for example the step that proves an attack worked)."""
-        headers = {**kwargs.pop("headers", {}), EXCHANGE_HEADER: uuid.uuid4().hex}
+        headers = {**kwargs.pop("headers", {}), EXCHANGE_HEADER: secrets.token_hex(16)}
         if set(kwargs) <= {"data"}:
             response = _send(self.session, method, url, headers, kwargs.get("data"))
         else:  # anything else a browser script might pass: requests' own preparation

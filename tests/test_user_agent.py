@@ -87,6 +87,7 @@ def test_the_browser_puts_on_the_wire_what_urllib3_would():
     urls = [
         f"http://127.0.0.1:{port}/a/../b/./c?q=a b&x=%2f&y=[1]#frag",
         f"http://someone@127.0.0.1:{port}/p?redirect_uri=http%3A%2F%2Fh%2Fcb",
+        f"http://127.0.0.1:{port}/authorize?redirect_uri=http%3A%2F%2Fh%2Fcb&scope=a+b%20c",
     ]
     try:
         ua = UserAgent("flow-wire")
@@ -162,3 +163,68 @@ def test_forms_read_one_at_a_time_are_the_forms_of_the_whole_page():
         '<form action="/open"><input name="n" value="1">'
     )
     assert list(closed_forms("<p>no form</p>")) == []
+
+
+def test_the_browser_reads_a_url_as_requests_and_urllib3_do():
+    """The browser's shortcuts for plain URLs give what requests' `requote_uri` and urllib3's
+    `parse_url` give (target, host, port), for URLs that take the shortcut and for every
+    kind that does not."""
+    import random
+
+    from requests.exceptions import InvalidURL
+    from requests.utils import requote_uri
+    from urllib3.exceptions import LocationParseError
+    from urllib3.util import parse_url
+
+    from sim.user_agent import _PLAIN_HTTP, _requoted, _target_and_server
+
+    def theirs(url):
+        parsed = parse_url(url)
+        return parsed.request_uri, (parsed.host or "", parsed.port or 80)
+
+    def outcome(read, url):
+        try:
+            return read(url)
+        except (InvalidURL, LocationParseError, ValueError) as error:
+            return type(error)
+
+    urls = [
+        "http://127.0.0.1:5001/authorize?response_type=code&redirect_uri=http%3A%2F%2Fh%3A1"
+        "%2Fcallback&scope=profile+photos%3Aread&state=Xo4Z-_~.&code_challenge=7Jx2",
+        "http://127.0.0.1:5000/login",
+        "http://h",
+        "http://h:0/",
+        "http://h:65536/",
+        "http://h:080/x",
+        "http://h/a/./b",
+        "http://h/a/../b",
+        "http://h/..",
+        "http://h/.well-known/x",
+        "http://h/a.b/c..d",
+        "http://h?",
+        "http://h:1?x=%2f",
+        "http://h/%7e%41",
+        "http://h/%zz",
+        "http://h/%",
+        "http://h/#f",
+        "http://u@h/",
+        "http://H/",
+        "http://h/ sp",
+        "http://h/é",
+        "http://[::1]:80/",
+        "http://h//double/slash",
+        "http://h/a?b?c",
+    ]
+    rng = random.Random(16)
+    pieces = [*"aZ09./?#%:@[]-_~!$&'()*+,;= é\\<>^`{|}", "%2F", "%2f", "%41", "/.", "/.."]
+    for _ in range(3000):
+        host = rng.choice(["h", "127.0.0.1", "H", "a.b", "u@h"])
+        port = rng.choice(["", ":1", ":80", ":99999", ":"])
+        urls.append(f"http://{host}{port}" + "".join(rng.choices(pieces, k=rng.randint(0, 12))))
+    shortcut = 0
+    for url in urls:
+        assert _requoted(url) == outcome(requote_uri, url)
+        requoted = _requoted(url)
+        assert outcome(_target_and_server, requoted) == outcome(theirs, requoted), url
+        shortcut += bool(_PLAIN_HTTP.fullmatch(requoted))
+    assert shortcut > 100  # the shortcut is taken, and by more than the easy cases

@@ -154,20 +154,27 @@ def start_login(return_to: str = "/"):
     if server is None:
         return message("Unknown authorization server", "Choose a server this app knows.", 400)
     # With `pkce` switched off for a scenario's flow this client does not use PKCE at all.
-    verifier = None if defences.is_off(defences.PKCE, store()) else generate_token(48)
+    # The verifier as RFC 7636 §4.1 recommends: a 32-octet random sequence, base64url-encoded
+    # (43 characters). State and nonce: 24 random octets (192 bits; RFC 6749 §10.10 asks
+    # for a guessing probability of at most 2^-160). The standard library's `secrets` draws
+    # them in one call; Authlib's generate_token made one os.urandom call per character.
+    verifier = None if defences.is_off(defences.PKCE, store()) else secrets.token_urlsafe(32)
     scope, extra = server.get("scope") or cfg("SCOPE"), {}
     if request.args.get("openid") == "1" and not name and "openid" not in scope.split():
         scope = "openid " + scope
     if "openid" in scope.split():
         # OpenID Connect: the same code flow, plus scope `openid` and a nonce bound to this
         # browser's session; it comes back inside the ID token (OIDC Core §3.1.2.1).
-        extra["nonce"] = generate_token(32)
+        extra["nonce"] = secrets.token_urlsafe(24)
     if "offline_access" in scope.split():
         # OIDC Core §11: a request for offline access (a refresh token) MUST use
         # prompt=consent unless other conditions permit it.
         extra["prompt"] = "consent"
     url, state = oauth_session(server=server, scope=scope).create_authorization_url(
-        server["authorization_endpoint"], code_verifier=verifier, **extra
+        server["authorization_endpoint"],
+        state=secrets.token_urlsafe(24),
+        code_verifier=verifier,
+        **extra,
     )
     # State, verifier and nonce belong to this browser's login, kept on the server under a
     # key only this browser's session holds: the callback uses the verifier of the browser
@@ -258,6 +265,7 @@ def callback():
     current_app.extensions["history"].login(sid, current_flow.get(), code, dict(token))
     session["sid"] = sid
     session["finished_state"] = state  # to tell the Back button from a forged response
+    csrf_token()  # the page's forms need one: made with this cookie, not a cookie of its own
     # Redirect to a clean URL: the code must not linger in history or Referer headers.
     return redirect(pending.get("return_to", "/"))
 

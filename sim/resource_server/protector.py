@@ -37,6 +37,7 @@ from sim.parties import RESOURCE_SERVER
 from sim.reasons import DPOP_TOKEN_AS_BEARER, WRONG_AUDIENCE, refuse
 from sim.resource_server.challenges import BEARER, DPOP, REALM, Refusal
 from sim.tracing import party_session
+from sim.tracing.wire import prepare_url
 
 
 def check_audience(token: dict, audience: str, scheme: str) -> None:
@@ -118,7 +119,7 @@ def _post_form(
     same body; an unreachable server raises the same `requests` exceptions."""
     request = requests.PreparedRequest()
     request.prepare_method("POST")
-    request.prepare_url(url, None)
+    prepare_url(request, url, None)
     request.prepare_headers(session.headers)
     request.prepare_body(urlencode(form), None)
     request.headers["Content-Type"] = "application/x-www-form-urlencoded"
