@@ -24,6 +24,10 @@ value, bytes, a tagged type) is decoded afresh each time.
 Itsdangerous also builds a new signer for every cookie it signs or checks, and derives its
 HMAC key from the secret key each time (one more HMAC): here the signer is made once per
 serializer and salt, and it derives each secret key's signing key once.
+
+Saving is Flask's own `save_session`, except when the cookie is neither written nor deleted
+(the session was only read, or not touched): then only `Vary: Cookie` is added, as Flask
+would, without its seven cookie-setting look-ups first.
 """
 
 from __future__ import annotations
@@ -31,8 +35,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Flask
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Response
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from itsdangerous import SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, bytes_to_int, want_bytes
 from itsdangerous.signer import Signer
@@ -133,9 +137,31 @@ class RememberingSerializer(URLSafeTimedSerializer):
         return dict(decoded) if decoded is not None else self.load_payload(value)
 
 
+def vary_on_cookie(response: Response) -> None:
+    """`response.vary.add("Cookie")`, as Flask's `save_session` calls it: when the response
+    has no Vary header yet (nearly always), it is set without parsing an empty one into a
+    header set and writing it back (the same header either way)."""
+    if "Vary" in response.headers:
+        response.vary.add("Cookie")
+    else:
+        response.headers["Vary"] = "Cookie"
+
+
 class SessionCookies(SecureCookieSessionInterface):
     def __init__(self) -> None:
         self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Flask's `save_session`; when the cookie is neither set nor deleted (most requests:
+        the session was only read, or not at all), only its `Vary: Cookie` is added, without
+        first looking up the seven cookie settings that only a written cookie needs."""
+        # `dict.get`, not `session.permanent`: reading the session marks it accessed.
+        permanent = session and dict.get(session, "_permanent", False)  # type: ignore[call-overload]
+        if session.modified or (permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+            return super().save_session(app, session, response)
+        if session.accessed:
+            vary_on_cookie(response)
+        return None
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         fallbacks = app.config["SECRET_KEY_FALLBACKS"] or ()

@@ -217,3 +217,75 @@ def test_stop_closes_idle_keep_alive_connections_and_the_port():
         conn.close()
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=10).close()
+
+
+class _Channel:
+    """What a task reads from its channel to build a response header."""
+
+    def __init__(self, ident: str = "test") -> None:
+        from waitress.adjustments import Adjustments
+
+        self.adj = Adjustments(ident=ident)
+        self.server = self
+
+
+@pytest.mark.parametrize(
+    ("request_head", "status", "headers", "content_length"),
+    [
+        (
+            b"GET / HTTP/1.1",
+            "200 OK",
+            [("content-type", "text/html"), ("x-frame-options", "DENY")],
+            5,
+        ),
+        (
+            b"GET / HTTP/1.1",
+            "302 FOUND",
+            [("Location", "/x"), ("Vary", "Cookie"), ("Vary", "Origin")],
+            None,
+        ),
+        (b"GET / HTTP/1.1\r\nConnection: close", "200 OK", [("Content-Length", "3")], None),
+        (b"GET / HTTP/1.0", "200 OK", [("Content-Length", "3")], None),
+        (b"GET / HTTP/1.0\r\nConnection: keep-alive", "200 OK", [("Content-Length", "3")], None),
+        (b"GET / HTTP/1.0\r\nConnection: keep-alive", "200 OK", [], None),
+        (
+            b"GET / HTTP/1.1",
+            "204 No Content",
+            [("Content-Length", "0"), ("Date", "Thu, 01 Jan 1970")],
+            None,
+        ),
+        (b"GET / HTTP/1.1", "304 Not Modified", [("server", "mine"), ("ETAG", "x")], None),
+        (
+            b"GET / HTTP/1.1",
+            "200 OK",
+            [("Cache-Control", "no-store"), ("cache-control", "private")],
+            None,
+        ),
+    ],
+)
+def test_the_response_header_is_waitresss_byte_for_byte(
+    request_head, status, headers, content_length
+):
+    # connections.py builds the header with cached name capitalizations and Date text:
+    # the bytes and the keep-alive decision must be exactly what waitress's task makes.
+    from waitress.parser import HTTPRequestParser
+    from waitress.task import WSGITask
+
+    from sim.runtime.connections import _WSGITask
+
+    def task(cls):
+        request = HTTPRequestParser(_Channel().adj)
+        request.received(request_head + b"\r\n\r\n")
+        made = cls(_Channel(), request)
+        made.status, made.response_headers = status, list(headers)
+        made.content_length, made.start_time = content_length, 1_700_000_000.5
+        return made
+
+    theirs, ours = task(WSGITask), task(_WSGITask)
+    expected = theirs.build_response_header()
+    assert ours._response_header() == expected
+    assert (ours.close_on_finish, ours.chunked_response) == (
+        theirs.close_on_finish,
+        theirs.chunked_response,
+    )
+    assert ours.response_headers == theirs.response_headers

@@ -120,3 +120,55 @@ def test_a_cookie_signed_with_a_fallback_key_still_reads(app):
     app.config["SECRET_KEY_FALLBACKS"] = ["o" * 64]
     assert read(app, cookie) == "alice"
     assert read(app, cookie) == "alice"  # remembered now, under this key list
+
+
+def _session_views(app: Flask) -> None:
+    @app.get("/read")
+    def read_only():
+        return session.get("value", "(none)")
+
+    @app.get("/untouched")
+    def untouched():
+        return "no session here"
+
+    @app.get("/clear")
+    def clear():
+        session.clear()
+        return "cleared"
+
+    @app.get("/permanent")
+    def permanent():
+        session.permanent = True
+        session["value"] = "kept"
+        return "permanent"
+
+
+@pytest.mark.parametrize("refresh", [True, False])
+@pytest.mark.parametrize("path", ["/read", "/untouched", "/clear", "/set/alice", "/permanent"])
+def test_cookie_and_vary_headers_are_flasks_for_every_kind_of_request(path, refresh):
+    # save_session skips Flask's cookie settings when it writes nothing: the headers a
+    # request gets (Set-Cookie, Vary) must still be exactly those Flask's interface gives.
+    def answers(interface_is_ours: bool) -> list[tuple]:
+        app = make_app()
+        if not interface_is_ours:
+            app.session_interface = SecureCookieSessionInterface()
+        app.config["SESSION_REFRESH_EACH_REQUEST"] = refresh
+        _session_views(app)
+        client = app.test_client()
+        seen = []
+        for setup in ("/untouched", "/set/bob", "/permanent"):
+            client.get(setup)
+            response = client.get(path)
+            cookie = response.headers.get("Set-Cookie", "")
+            seen.append(
+                (
+                    response.get_data(as_text=True),
+                    response.headers.getlist("Vary"),
+                    cookie.split("=", 1)[0],
+                    "Expires=" in cookie,
+                    bool(cookie.split(";")[0].split("=", 1)[-1]),
+                )
+            )
+        return seen
+
+    assert answers(True) == answers(False)

@@ -36,9 +36,38 @@ from waitress.buffers import ReadOnlyFileBasedBuffer
 from waitress.channel import ClientDisconnected
 from waitress.parser import HTTPRequestParser
 from waitress.task import ErrorTask, WSGITask
-from waitress.utilities import InternalServerError
+from waitress.utilities import InternalServerError, build_http_date
 
 logger = logging.getLogger("sim.runtime.connections")
+
+
+def _name(header: tuple[str, str]) -> str:
+    return header[0]
+
+
+#: Header names as apps write them -> as waitress sends them ("x-frame-options" ->
+#: "X-Frame-Options"): a server meets a few dozen names, and each was split, capitalized
+#: and joined again on every response.
+_CAPITALIZED: dict[str, str] = {}
+#: The Date header's text for the second it was last built for (HTTP dates have seconds).
+_DATE: list = [None, ""]
+
+
+def _capitalized(name: str) -> str:
+    try:
+        return _CAPITALIZED[name]
+    except KeyError:
+        capitalized = "-".join([part.capitalize() for part in name.split("-")])
+        if len(_CAPITALIZED) < 512:  # an app making up names cannot grow this for ever
+            _CAPITALIZED[name] = capitalized
+        return capitalized
+
+
+def _http_date(when: float) -> str:
+    second = int(when)
+    if _DATE[0] != second:
+        _DATE[1], _DATE[0] = build_http_date(second), second
+    return _DATE[1]
 
 
 class _HeaderWithBody:
@@ -47,8 +76,81 @@ class _HeaderWithBody:
     the task finishes; a streamed one sends them with its first chunk, as waitress does."""
 
     def build_response_header(self) -> bytes:
-        self.channel.held = super().build_response_header()
+        self.channel.held = self._response_header()
         return b""  # Task.write then hands write_soon nothing: the header is held
+
+    def _response_header(self) -> bytes:
+        """`waitress.task.Task.build_response_header`, line for line and with the same
+        bytes, except that a header name's capitalization and the Date header's text are
+        looked up (`_capitalized`, `_http_date`) rather than built anew for each response."""
+        version = self.version
+        # Figure out whether the connection should be closed.
+        connection = self.request.headers.get("CONNECTION", "").lower()
+        response_headers = []
+        content_length_header = None
+        date_header = None
+        server_header = None
+        has_body = self.has_body
+
+        for headername, headerval in self.response_headers:
+            headername = _capitalized(headername)
+            if headername == "Content-Length":
+                if has_body:
+                    content_length_header = headerval
+                else:
+                    continue  # pragma: no cover
+            if headername == "Date":
+                date_header = headerval
+            if headername == "Server":
+                server_header = headerval
+            # replace with properly capitalized version
+            response_headers.append((headername, headerval))
+
+        # Overwrite the response headers we have with normalized ones
+        self.response_headers = response_headers
+
+        if content_length_header is None and self.content_length is not None and has_body:
+            content_length_header = str(self.content_length)
+            self.response_headers.append(("Content-Length", content_length_header))
+
+        if version == "1.0":
+            if connection == "keep-alive":
+                if not content_length_header:
+                    self.set_close_on_finish()
+                else:
+                    self.response_headers.append(("Connection", "Keep-Alive"))
+            else:
+                self.set_close_on_finish()
+        elif version == "1.1":
+            if connection == "close":
+                self.set_close_on_finish()
+            if not content_length_header:
+                # RFC 7230: MUST NOT send Transfer-Encoding or Content-Length
+                # for any response with a status code of 1xx, 204 or 304.
+                if has_body:
+                    self.response_headers.append(("Transfer-Encoding", "chunked"))
+                    self.chunked_response = True
+                if not self.close_on_finish:
+                    self.set_close_on_finish()
+            # under HTTP 1.1 keep-alive is default, no need to set the header
+        else:
+            raise AssertionError("neither HTTP/1.0 or HTTP/1.1")
+
+        # Set the Server and Date field, if not yet specified.
+        ident = self.channel.server.adj.ident
+        if not server_header:
+            if ident:
+                self.response_headers.append(("Server", ident))
+        else:
+            self.response_headers.append(("Via", ident or "waitress"))
+        if not date_header:
+            self.response_headers.append(("Date", _http_date(self.start_time)))
+
+        first_line = f"HTTP/{self.version} {self.status}"
+        # Sorted by name, same-named headers in their order (the sort is stable).
+        headers = sorted(self.response_headers, key=_name)
+        next_lines = [f"{name}: {value}" for name, value in headers]
+        return ("\r\n".join([first_line, *next_lines]) + "\r\n\r\n").encode("latin-1")
 
     def finish(self) -> None:
         super().finish()
