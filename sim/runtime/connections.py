@@ -125,8 +125,8 @@ class _HeaderWithBody:
             if connection == "close":
                 self.set_close_on_finish()
             if not content_length_header:
-                # RFC 7230: MUST NOT send Transfer-Encoding or Content-Length
-                # for any response with a status code of 1xx, 204 or 304.
+                # Neither Transfer-Encoding nor Content-Length on a 1xx, 204 or 304
+                # answer (`has_body`).
                 if has_body:
                     self.response_headers.append(("Transfer-Encoding", "chunked"))
                     self.chunked_response = True
