@@ -315,6 +315,38 @@ def test_a_line_that_is_not_a_record_is_skipped_not_fatal(two_processes):
     assert [r["n"] for r in reader.records("f")] == ["a", "b"]
 
 
+def test_a_record_reads_back_as_written_whatever_bytes_it_holds(two_processes):
+    """A record's data is kept in marshal's bytes, which may hold the newline that ends every
+    other journal line (a 10-character string's length byte is one): it is taken by its size
+    and read back exact, tuples included (as threads mode keeps them)."""
+    writer, reader = two_processes
+    data = {
+        "body": "line\nnext\x01\x02\x01\x03\\n\r\n",
+        "ten": "0123456789",
+        "values": (("code", "c\n1"),),
+        "n": 10,
+        "none": None,
+        "nested": {"\n": [1.5, "\x01"]},
+    }
+    writer.record("a", "f", 1, data)
+    writer.record("b", "f", 2, {"after": "it"})
+    assert reader.records("f") == [{**data, "sender_ms": None}, {"after": "it", "sender_ms": None}]
+
+
+def test_a_record_line_cut_short_is_skipped_and_the_lines_after_it_are_read(two_processes):
+    """A process killed while appending a record leaves its line cut short; the lines other
+    processes append after it are still read in (those it runs into may be lost)."""
+    writer, reader = two_processes
+    writer.record("a", "f", 1, {"n": "a"})
+    with open(writer.path + ".journal", "ab") as journal:
+        journal.write(b'["r", "cut", "f", 2, [], 3000]\t' + b"\x00\n\xff" * 30)
+    for n, name in enumerate("bcdefgh", 3):
+        writer.record(name, "f", n, {"n": name, "pad": "p\n" * 400})
+    names = [r["n"] for r in reader.records("f")]
+    assert names[0] == "a" and names[-2:] == ["g", "h"]
+    assert set(names) <= set("abcdefgh")
+
+
 def test_a_long_value_is_still_cut_in_the_store(two_processes):
     writer, reader = two_processes
     writer.record("a", "f", 1, {"url": "u" * 10_000, "n": "a"})
