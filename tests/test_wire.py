@@ -104,3 +104,24 @@ def test_authlib_session_is_lean_after_authlib(capture):
     session.get(base + "/api")
     session.close()
     assert b"\r\nAuthorization: Bearer T\r\n" in seen[-1]
+
+
+def test_an_answer_has_what_a_requests_response_has(capture):
+    """An answer is built without `Response.__init__` (its cookie jar is made when read):
+    every attribute a requests response starts with is there, with this answer's values,
+    and it pickles and reads back like one."""
+    import pickle
+
+    base, _ = capture
+    session = requests.Session()
+    session.mount("http://", WireAdapter())
+    answer = session.get(base + "/x")
+    session.close()
+    for name in vars(requests.Response()):
+        assert hasattr(answer, name), name
+    assert (answer.history, answer._next) == ([], None)
+    assert (answer.status_code, answer.reason) == (200, "OK")
+    assert answer.url == base + "/x" and answer.request.url == answer.url
+    assert sorted(answer.cookies.keys()) == ["a", "b"]
+    again = pickle.loads(pickle.dumps(answer))
+    assert (again.json(), sorted(again.cookies.keys())) == ({"ok": True}, ["a", "b"])

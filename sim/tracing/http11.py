@@ -21,29 +21,29 @@ import email.parser
 import http.client
 import re
 
-#: A header line the feed parser reads as one `name: value` with no defect: a name of
-#: printable characters other than the colon (its `headerRE`), no line break inside, CRLF.
-_PLAIN_LINE = re.compile(rb"[\x21-\x39\x3b-\x7e]+:[^\r\n]*\r\n")
+#: A header block the feed parser reads as `name: value` lines with no defect: each line a
+#: name of printable characters other than the colon (its `headerRE`), no line break
+#: inside, CRLF; then the empty line.
+_PLAIN_BLOCK = re.compile(rb"(?:[\x21-\x39\x3b-\x7e]+:[^\r\n]*\r\n)*\r\n")
+#: Such a line's name and value (the value without the spaces after the colon), as the
+#: parser's policy (compat32) takes them.
+_NAME_VALUE = re.compile(r"([^:\r\n]+):[ \t]*([^\r\n]*)\r\n")
 
 
 def read_headers(fp) -> http.client.HTTPMessage:
     """`http.client.parse_headers(fp)`, for the blocks the feed parser reads without a
     defect, without the feed parser."""
     lines = http.client._read_headers(fp)  # the standard library's limits on lines and count
-    if lines[-1] == b"\r\n" and all(_PLAIN_LINE.fullmatch(line) for line in lines[:-1]):
+    block = b"".join(lines)
+    if _PLAIN_BLOCK.fullmatch(block):
         msg = http.client.HTTPMessage()
-        headers = msg._headers
-        for line in lines[:-1]:
-            name, _, value = line.decode("iso-8859-1").partition(":")
-            headers.append((name, value[:-2].lstrip(" \t")))
+        msg._headers = _NAME_VALUE.findall(block.decode("iso-8859-1"))
         # The parser reads on past the headers into a body for these types (an empty one
         # here, which it marks with defects); for the rest it sets an empty payload.
         if msg.get_content_maintype() not in ("multipart", "message"):
             msg.set_payload("")
             return msg
-    return email.parser.Parser(_class=http.client.HTTPMessage).parsestr(
-        b"".join(lines).decode("iso-8859-1")
-    )
+    return email.parser.Parser(_class=http.client.HTTPMessage).parsestr(block.decode("iso-8859-1"))
 
 
 class Response(http.client.HTTPResponse):

@@ -49,7 +49,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
-from requests.cookies import MockRequest, MockResponse, RequestsCookieJar
+from requests.cookies import MockRequest, MockResponse, RequestsCookieJar, cookiejar_from_dict
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3.util.url import _encode_target
@@ -215,10 +215,12 @@ def headers_of(msg: Message) -> CaseInsensitiveDict:
 
 class Answer(requests.Response):
     """A `requests.Response` read whole, whose own `cookies` jar (what this one answer
-    set) is filled when first read: callers read their session's jar, seldom an answer's,
-    and extracting cookies twice per request cost ~50 us each time."""
+    set) is made and filled when first read: callers read their session's jar, seldom an
+    answer's, and extracting cookies twice per request cost ~50 us each time (a jar of its
+    own, made by `Response.__init__` for every answer, a few us more)."""
 
     _set_cookies: tuple[Message, requests.PreparedRequest] | None = None
+    _jar: RequestsCookieJar | None = None
     #: The answer's header block as `http.client` parsed it (what cookie jars read).
     raw_msg: Message | None = None
 
@@ -233,20 +235,31 @@ class Answer(requests.Response):
         """The answer to `request`: `raw` is an `http.client` response from `exchange()`
         or a urllib3 one, read whole (`content`, decoded); `started` its perf_counter."""
         msg = raw._original_response.msg  # http.client's, under urllib3's too
-        answer = cls()
-        answer.raw_msg = msg
-        answer._set_cookies = (msg, request)
-        answer.status_code, answer.reason = raw.status, raw.reason
-        answer.headers = headers_of(msg)
-        answer.encoding = get_encoding_from_headers(answer.headers)
-        answer.raw, answer.request = raw, request
-        answer.url = request.url.decode() if isinstance(request.url, bytes) else request.url
-        answer._content = content
-        answer.elapsed = timedelta(seconds=time.perf_counter() - started)
+        headers = headers_of(msg)
+        answer = cls.__new__(cls)
+        # What `Response.__init__` sets, with this answer's values; the jar when first read.
+        answer.__dict__.update(
+            _content=content,
+            _content_consumed=False,
+            _next=None,
+            status_code=raw.status,
+            headers=headers,
+            raw=raw,
+            url=request.url.decode() if isinstance(request.url, bytes) else request.url,
+            encoding=get_encoding_from_headers(headers),
+            history=[],
+            reason=raw.reason,
+            elapsed=timedelta(seconds=time.perf_counter() - started),
+            request=request,
+            raw_msg=msg,
+            _set_cookies=(msg, request),
+        )
         return answer
 
     @property
     def cookies(self) -> RequestsCookieJar:  # type: ignore[override]
+        if self._jar is None:
+            self._jar = cookiejar_from_dict({})
         if self._set_cookies is not None:
             msg, request = self._set_cookies
             self._set_cookies = None
