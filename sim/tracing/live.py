@@ -100,8 +100,11 @@ def request_values(environ: dict[str, Any], body: bytes) -> list[tuple[str, str]
 
 
 #: How a linked name shows in a raw query or body: as a form or query parameter, inside a
-#: URL-encoded URL (a lure), or as a JSON key.
-_LINKED_MARKS = tuple(name.encode() + end for name in LINKED_NAMES for end in (b"=", b"%3d", b'"'))
+#: URL-encoded URL (a lure), or as a JSON key; in any case of letters (one search, not one
+#: per name and ending).
+_LINKED_MARK = re.compile(
+    b"(?:" + b"|".join(map(str.encode, LINKED_NAMES)) + b')(?:=|%3d|")', re.IGNORECASE
+)
 
 
 def _may_carry_linked_value(environ: dict[str, Any], body: bytes) -> bool:
@@ -111,9 +114,11 @@ def _may_carry_linked_value(environ: dict[str, Any], body: bytes) -> bool:
     what `request_values` reads (query, body, `Authorization`) contains one of the marks."""
     if environ.get("HTTP_AUTHORIZATION"):
         return True
-    query = environ.get("QUERY_STRING", "").encode("latin-1", "replace")
-    raw = (query + b"&" + body[:VALUES_READ]).lower()
-    return any(mark in raw for mark in _LINKED_MARKS)
+    search = _LINKED_MARK.search
+    query = environ.get("QUERY_STRING", "")
+    if query and search(query.encode("latin-1", "replace")):
+        return True
+    return search(body, 0, VALUES_READ) is not None
 
 
 class Resolution:
