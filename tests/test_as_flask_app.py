@@ -38,3 +38,19 @@ def test_the_app_registers_its_hooks_as_flask_does(tmp_path):
         assert page.status_code == 200
         assert page.headers["X-Frame-Options"] == "DENY"  # an after-request hook ran
         assert page.headers["Vary"] == "Cookie"
+
+
+def test_cookies_read_as_werkzeug_reads_them():
+    from flask import Request
+    from werkzeug.test import EnvironBuilder
+
+    from sim.authorization_server.flask_app import AuthorizationServerRequest
+
+    for header in (None, "", "a=1", "a=1; b=2; a=3", 'q="x y"; broken; =v; c=%41'):
+        headers = {} if header is None else {"Cookie": header}
+        environ = EnvironBuilder(headers=headers).get_environ()
+        environ["HTTP_X_OTHER"] = "1"
+        assert AuthorizationServerRequest(environ).cookies == Request(environ).cookies
+        assert AuthorizationServerRequest(environ).cookies.to_dict(flat=False) == Request(
+            environ
+        ).cookies.to_dict(flat=False)

@@ -37,10 +37,11 @@ class ReadOncePayload(FlaskOAuth2Payload):
 class ReadOnceRequest(FlaskOAuth2Request):
     def __init__(self, request) -> None:
         # What FlaskOAuth2Request.__init__ does, with the URL that Authlib's transport check
-        # reads (scheme and host) instead of the full one (see the module docstring).
-        OAuth2Request.__init__(
-            self, method=request.method, uri=request.host_url, headers=request.headers
-        )
+        # reads (scheme and host) instead of the full one (see the module docstring). The
+        # headers are set after: Authlib's `headers or {}` counts Werkzeug's environ headers
+        # (a walk over every environ key) only to tell whether there are any.
+        OAuth2Request.__init__(self, method=request.method, uri=request.host_url)
+        self.headers = request.headers
         self._request = request
         self.payload = ReadOncePayload(request)
 

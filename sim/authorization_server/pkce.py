@@ -26,7 +26,7 @@ from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge
 
 from sim import defences
-from sim.authorization_server.switches import off, trace_store
+from sim.authorization_server.switches import off
 from sim.reasons import PKCE_DOWNGRADE, PKCE_VERIFIER_MISSING, refuse
 
 
@@ -49,7 +49,7 @@ class S256OnlyCodeChallenge(CodeChallenge):
         method = payload.get("code_challenge_method")
         # A scenario's premise (pkce-downgrade): a server that supports PKCE but does not
         # mandate it, for that flow only; the token side's downgrade check still applies.
-        optional = defences.option("pkce_optional", trace_store(), False)
+        optional = defences.option("pkce_optional", default=False)
         if _lax() or optional:
             # Authlib's own, laxer rules: optional challenge, `plain` accepted.
             lax = CodeChallenge(required=False)

@@ -8,21 +8,13 @@ find next to the rule it weakens.
 from __future__ import annotations
 
 import time
-from typing import Any
-
-from flask import current_app
 
 from sim import defences
 
 
-def trace_store() -> Any:
-    """The trace store this app was given (it also carries the per-flow switches)."""
-    return current_app.config.get("TRACE_STORE")
-
-
 def off(name: str) -> bool:
     """True when the flow being served runs with defence `name` switched off."""
-    return defences.is_off(name, trace_store())
+    return defences.is_off(name)
 
 
 def now() -> int:

@@ -7,7 +7,7 @@ revoke everything issued from it.
 
 from __future__ import annotations
 
-import uuid
+import secrets
 
 from sim.authorization_server import plain_sql
 from sim.authorization_server.access_tokens import requested_audience
@@ -35,7 +35,7 @@ def save_token(token: dict, request) -> None:
     if previous is not None:
         family, code_id = previous.family, previous.code_id
     else:
-        family, code_id = uuid.uuid4().hex, (code.id if code is not None else None)
+        family, code_id = secrets.token_hex(16), (code.id if code is not None else None)
     user = request.user
     if previous is not None and previous.refresh_token == token.get("refresh_token"):
         # Rotation switched off: the same refresh token lives on in the new row.
