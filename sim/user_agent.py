@@ -12,13 +12,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
-from requests.cookies import MockRequest, MockResponse, get_cookie_header
+from requests.cookies import MockRequest, MockResponse, RequestsCookieJar, get_cookie_header
 from requests.structures import CaseInsensitiveDict
 from requests.utils import check_header_validity, requote_uri
 from urllib3.util import parse_url
@@ -185,7 +186,7 @@ def _send(
                 if len(_VALID_HEADERS) >= 1024:
                     _VALID_HEADERS.clear()
                 _VALID_HEADERS.add((name, value))
-    cookie = get_cookie_header(session.cookies, request)
+    cookie = _cookie_header(session.cookies, request)
     if cookie:
         request.headers["Cookie"] = cookie
     started = time.perf_counter()
@@ -200,6 +201,72 @@ def _send(
     response = wire.Answer.of(request, raw, content, started)
     session.cookies.extract_cookies(MockResponse(response.raw_msg), MockRequest(request))
     return response
+
+
+#: Which of a jar's cookies (by place) a request is sent, as the standard library's cookie
+#: policy chose them, by everything its choice depends on: the jar's shape (each cookie's
+#: place, the domain and path it is filed under, its name, and the attributes the policy
+#: reads: version, secure, port, domain, domain_specified, expired now or not), the
+#: request's scheme, host, path and Host header, whether it brings a Cookie header of its
+#: own, and the policy's settings. Not the values: they only go into the header.
+_PICKS: dict[tuple, tuple[int, ...]] = {}
+_POLICY_FIELDS = (
+    "netscape",
+    "rfc2965",
+    "rfc2109_as_netscape",
+    "hide_cookie2",
+    "strict_domain",
+    "strict_rfc2965_unverifiable",
+    "strict_ns_unverifiable",
+    "strict_ns_domain",
+    "strict_ns_set_initial_dollar",
+    "strict_ns_set_path",
+    "secure_protocols",
+    "_blocked_domains",
+    "_allowed_domains",
+)
+
+
+def _cookie_header(jar: Any, request: requests.PreparedRequest) -> str | None:
+    """`requests.cookies.get_cookie_header(jar, request)`: the Cookie header the standard
+    library's jar makes for `request`, with its choice of cookies remembered. A browser's
+    jar has the same shape from flow to flow (one session cookie per app, new values), so
+    the choice (domain, path, expiry, port and secure checks for each cookie, ~30-60 us a
+    request) is made once per shape and request target; the header is then built by the
+    jar from the cookies' current values, and expired cookies are cleared as it does."""
+    policy = jar._policy
+    if type(jar) is not RequestsCookieJar or type(policy) is not DefaultCookiePolicy:
+        return get_cookie_header(jar, request)
+    if policy.rfc2965:  # it may add a Cookie2 header too: the jar's own way
+        return get_cookie_header(jar, request)
+    with jar._cookies_lock:
+        now = int(time.time())
+        cookies, shape = [], []
+        for domain, by_path in jar._cookies.items():
+            for path, by_name in by_path.items():
+                for name, c in by_name.items():
+                    cookies.append(c)
+                    shape.append(
+                        (domain, path, name, c.version, c.secure, c.port, c.domain)
+                        + (c.domain_specified, c.is_expired(now))
+                    )
+        url = urlsplit(request.url)
+        own = "Cookie" in request.headers
+        policy_state = tuple(getattr(policy, name) for name in _POLICY_FIELDS)
+        key = (tuple(shape), url.scheme, url.netloc, url.path, request.headers.get("Host"))
+        key += (own, policy_state)
+        picks = _PICKS.get(key)
+        policy._now = jar._now = now  # as add_cookie_header sets them
+        if picks is None:
+            chosen = jar._cookies_for_request(MockRequest(request))
+            places = {id(c): i for i, c in enumerate(cookies)}
+            picks = tuple(places[id(c)] for c in chosen)
+            if len(_PICKS) >= 1024:
+                _PICKS.clear()
+            _PICKS[key] = picks
+        attrs = jar._cookie_attrs([cookies[i] for i in picks])
+    jar.clear_expired_cookies()
+    return "; ".join(attrs) if attrs and not own else None
 
 
 #: Headers (name, value) that passed requests' validity check: a browser sends the same

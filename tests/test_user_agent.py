@@ -228,3 +228,78 @@ def test_the_browser_reads_a_url_as_requests_and_urllib3_do():
         assert outcome(_target_and_server, requoted) == outcome(theirs, requoted), url
         shortcut += bool(_PLAIN_HTTP.fullmatch(requoted))
     assert shortcut > 100  # the shortcut is taken, and by more than the easy cases
+
+
+def test_the_browser_sends_the_cookies_the_standard_library_would():
+    """The browser remembers which cookies of a jar a request gets: over random jars
+    (domains, paths, ports, secure, versions, expiry, attributes changed in place, values
+    changed) and random requests (scheme, host, port, path, a Host or Cookie header of
+    their own), the Cookie header and the jar left behind are the standard library's."""
+    import copy
+    import random
+    import time
+    from http.cookiejar import Cookie
+
+    import requests
+    from requests.cookies import RequestsCookieJar, get_cookie_header
+
+    from sim.user_agent import _cookie_header
+
+    rng = random.Random(16)
+    now = int(time.time())
+
+    def cookie(name: str) -> Cookie:
+        domain = rng.choice(["127.0.0.1", ".0.0.1", "localhost", "example.com", ".example.com"])
+        port = rng.choice([None, None, "80", "5000,80", "8080"])
+        return Cookie(
+            version=rng.choice([0, 0, 0, 1]),
+            name=name,
+            value=rng.choice(["v", "a b", 'q"x', None]),
+            port=port,
+            port_specified=port is not None,
+            domain=domain,
+            domain_specified=rng.random() < 0.5,
+            domain_initial_dot=domain.startswith("."),
+            path=rng.choice(["/", "/a", "/a/b", "/b/"]),
+            path_specified=True,
+            secure=rng.random() < 0.2,
+            expires=rng.choice([None, None, now - 10, now + 3600]),
+            discard=False,
+            comment=None,
+            comment_url=None,
+            rest={},
+        )
+
+    def request() -> requests.PreparedRequest:
+        prepared = requests.PreparedRequest()
+        prepared.method = "GET"
+        scheme = rng.choice(["http", "http", "https"])
+        host = rng.choice(["127.0.0.1", "localhost", "www.example.com", "example.com"])
+        port = rng.choice(["", ":80", ":5000", ":8080"])
+        path = rng.choice(["/", "/a", "/a/b/c", "/ab", "/b/", "/b", ""])
+        prepared.url = f"{scheme}://{host}{port}{path}?q=1"
+        prepared.headers = requests.structures.CaseInsensitiveDict()
+        if rng.random() < 0.1:
+            prepared.headers["Host"] = rng.choice(["example.com", "localhost:5000"])
+        if rng.random() < 0.05:
+            prepared.headers["Cookie"] = "mine=1"
+        return prepared
+
+    for _ in range(300):
+        ours, theirs = RequestsCookieJar(), RequestsCookieJar()
+        for n in range(rng.randint(0, 5)):
+            made = cookie(f"c{n}")
+            ours.set_cookie(copy.copy(made))
+            theirs.set_cookie(copy.copy(made))
+        requests_ = [request() for _ in range(3)]  # sent again and again: what is remembered
+        for _ in range(12):
+            sent = rng.choice(requests_)
+            assert _cookie_header(ours, sent) == get_cookie_header(theirs, sent)
+            assert sorted(map(repr, ours)) == sorted(map(repr, theirs))  # expired ones gone
+            if rng.random() < 0.5 and len(theirs):  # a new value, or an attribute changed
+                place = rng.randrange(len(theirs))
+                field, value = rng.choice(
+                    [("value", "w"), ("secure", True), ("port", "5000"), ("expires", now - 1)]
+                )
+                for jar in (ours, theirs):
+                    setattr(list(jar)[place], field, value)
