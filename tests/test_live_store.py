@@ -137,6 +137,34 @@ def test_a_process_copy_of_the_links_follows_drops_relinks_and_clears(tmp_path, 
         reader.close()
 
 
+def test_past_the_cap_the_oldest_flows_go_and_orphan_timings_with_them(tmp_path):
+    """The store keeps `max_flows` flows: a new one beyond that drops the one that started
+    first (never itself, even when it started earlier), a sender's timing that no receiver
+    recorded goes at the drop, and `dropped_flows` counts flows only."""
+    import sqlite3
+
+    path = str(tmp_path / "trace.sqlite")
+    writer, reader = TraceStore(path, max_flows=2), TraceStore(path, max_flows=2)
+    try:
+        writer.record_sender("never-recorded", 1.5)
+        writer.record("a", "flow-a", 10, {"n": "a"})
+        writer.record("b", "flow-b", 20, {"n": "b"})
+        writer.record("b2", "flow-b", 30, {"n": "b2"})
+        assert reader.flows() == ["flow-a", "flow-b"]
+        writer.record("c", "flow-c", 5, {"n": "c"})  # started before them all, read in last
+        assert reader.flows() == ["flow-c", "flow-b"]
+        assert reader.dropped_flows() == 1
+        writer.record("d", "flow-d", 40, {"n": "d"})
+        assert reader.flows() == ["flow-b", "flow-d"]
+        assert [r["n"] for r in reader.records()] == ["b", "b2", "d"]
+        assert reader.dropped_flows() == 2
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM exchanges WHERE flow = ''").fetchone() == (0,)
+    finally:
+        writer.close()
+        reader.close()
+
+
 @pytest.fixture(scope="module")
 def classroom():
     with Simulation(console=True) as simulation:

@@ -116,6 +116,13 @@ CREATE TABLE IF NOT EXISTS log (
     exchange TEXT NOT NULL,
     flow TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS log_flow ON log (flow);
+CREATE INDEX IF NOT EXISTS links_flow ON links (flow);
+CREATE TABLE IF NOT EXISTS flows (
+    flow TEXT PRIMARY KEY,
+    start_ns INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS flows_start ON flows (start_ns);
 """
 
 
@@ -472,7 +479,7 @@ class TraceStore:
                     self._conn.executemany(_UPSERT_SENDER, entry[1])
                 continue
             exchange, flow, start_ns = entry[1], entry[2], entry[3]
-            if flow not in self._known_flows and self._new_flow(flow):
+            if flow not in self._known_flows and self._new_flow(flow, start_ns):
                 self._dropped = True
             if kind == "b":
                 self._conn.execute(_UPSERT_BEGIN, (exchange, flow, start_ns))
@@ -490,42 +497,46 @@ class TraceStore:
                     [(value, flow) for value in links],
                 )
 
-    def _new_flow(self, flow: str) -> bool:
-        """First sight of `flow` in this process: if the store has no row of it yet and is
-        full, drop the oldest flows (every process shares the file, so ask the file).
-        True when flows were dropped (their options and links went with them)."""
+    def _new_flow(self, flow: str, start_ns: int) -> bool:
+        """First sight of `flow` in this process: if the store has no row of it yet, note it
+        in `flows` (with its first recorded start), and if that passes `max_flows`, drop the
+        oldest flows (every process shares the file, so ask the file). True when flows were
+        dropped (their options and links went with them). The work is the same whatever
+        the store holds: `flows` is counted and searched by its indexes, never the table of
+        exchanges listed (which made each new flow cost more the more flows were kept)."""
         if len(self._known_flows) > 4 * self.max_flows:
             self._known_flows.clear()
         self._known_flows.add(flow)
-        seen = self._conn.execute(
-            "SELECT 1 FROM exchanges WHERE flow = ? LIMIT 1", (flow,)
-        ).fetchone()
-        if seen:
+        conn = self._conn
+        if conn.execute("SELECT 1 FROM flows WHERE flow = ?", (flow,)).fetchone():
             return False
-        flows = [
-            row[0]
-            for row in self._conn.execute(
-                "SELECT flow FROM exchanges GROUP BY flow ORDER BY MIN(start_ns)"
-            ).fetchall()
-        ]
-        excess = len(flows) - self.max_flows + 1
+        (count,) = conn.execute("SELECT COUNT(*) FROM flows").fetchone()
+        conn.execute("INSERT INTO flows (flow, start_ns) VALUES (?, ?)", (flow, start_ns))
+        excess = count - self.max_flows + 1
         if excess <= 0:
             return False
-        for old in flows[:excess]:
-            for table in ("exchanges", "flow_options", "links", "log"):
-                self._conn.execute(f"DELETE FROM {table} WHERE flow = ?", (old,))
+        old_flows = [
+            row[0]
+            for row in conn.execute(
+                "SELECT flow FROM flows WHERE flow != ? ORDER BY start_ns, flow LIMIT ?",
+                (flow, excess),
+            ).fetchall()
+        ]
+        for old in old_flows:
+            for table in ("exchanges", "flow_options", "links", "log", "flows"):
+                conn.execute(f"DELETE FROM {table} WHERE flow = ?", (old,))
             self._known_flows.discard(old)
-        self._conn.executemany(
-            "INSERT INTO dropped_links (flow) VALUES (?)", [(old,) for old in flows[:excess]]
-        )
-        self._conn.execute(
+        # Senders' timings of exchanges no receiver recorded belong to no flow: they go too.
+        conn.execute("DELETE FROM exchanges WHERE flow = '' AND data IS NULL")
+        conn.executemany("INSERT INTO dropped_links (flow) VALUES (?)", [(o,) for o in old_flows])
+        conn.execute(
             "DELETE FROM dropped_links WHERE id <= (SELECT MAX(id) FROM dropped_links) - ?",
             (DROPPED_KEPT,),
         )
-        self._conn.execute(
+        conn.execute(
             "INSERT INTO meta (key, value) VALUES ('dropped_flows', ?) "
             "ON CONFLICT(key) DO UPDATE SET value = value + excluded.value",
-            (excess,),
+            (len(old_flows),),
         )
         return True
 
@@ -712,7 +723,7 @@ class TraceStore:
                 if self._journal is not None:
                     seen = self._read_in()  # their numbers count, then they go too
                 (last,) = self._conn.execute(f"SELECT {_LAST_RECORDED} FROM exchanges").fetchone()
-                for table in ("exchanges", "flow_options", "links", "log"):
+                for table in ("exchanges", "flow_options", "links", "log", "flows"):
                     self._conn.execute(f"DELETE FROM {table}")
                 self._conn.execute(
                     "DELETE FROM meta WHERE key NOT IN "
