@@ -35,9 +35,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Flask, Response
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
-from itsdangerous import SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from flask import Flask, Request, Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, bytes_to_int, want_bytes
 from itsdangerous.signer import Signer
 
@@ -140,8 +140,9 @@ class RememberingSerializer(URLSafeTimedSerializer):
 def vary_on_cookie(response: Response) -> None:
     """`response.vary.add("Cookie")`, as Flask's `save_session` calls it: when the response
     has no Vary header yet (nearly always), it is set without parsing an empty one into a
-    header set and writing it back (the same header either way)."""
-    if "Vary" in response.headers:
+    header set and writing it back (the same header either way). `getlist`, not `in`:
+    Werkzeug answers a missing header by raising and catching an HTTP exception."""
+    if response.headers.getlist("Vary"):
         response.vary.add("Cookie")
     else:
         response.headers["Vary"] = "Cookie"
@@ -150,6 +151,23 @@ def vary_on_cookie(response: Response) -> None:
 class SessionCookies(SecureCookieSessionInterface):
     def __init__(self) -> None:
         self._serializers: dict[tuple, URLSafeTimedSerializer | None] = {}
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """Flask's `open_session`, asking whether the cookie came before reading it:
+        `request.cookies.get` answers a missing cookie (the token endpoint's requests, a
+        first visit) by raising and catching Werkzeug's BadRequestKeyError."""
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        cookies, name = request.cookies, self.get_cookie_name(app)
+        value = cookies[name] if name in cookies else None
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            return self.session_class(serializer.loads(value, max_age=max_age))
+        except BadSignature:
+            return self.session_class()
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """Flask's `save_session`; when the cookie is neither set nor deleted (most requests:

@@ -43,7 +43,10 @@ def known_resources() -> list[str]:
 
 def requested_audience() -> str:
     """The resource server the token being issued is for (checked by `check_resource`)."""
-    wanted = request.form.get("resource") if has_request_context() else None
+    # `in` before reading: Werkzeug's `form.get` answers a missing key (nearly every token
+    # request) by raising and catching an HTTP exception.
+    form = request.form if has_request_context() else {}
+    wanted = form["resource"] if "resource" in form else None
     return wanted if wanted in known_resources() else current_app.config["RESOURCE_AUDIENCE"]
 
 

@@ -109,7 +109,8 @@ def one_auth_method(request: Request) -> OAuth2Error | None:
         return InvalidRequestError(
             "Use one client authentication method: Basic credentials or client_secret."
         )
-    client_id = request.form.get("client_id")
+    form = request.form  # `in` first: a missing key makes Werkzeug raise and catch
+    client_id = form["client_id"] if "client_id" in form else None
     if client_id is not None and client_id != basic[0]:
         return InvalidRequestError("client_id in the body names another client than Basic.")
     return None
