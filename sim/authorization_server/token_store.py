@@ -70,15 +70,33 @@ def save_token(token: dict, request) -> None:
         )
 
 
-def query_token(token_string: str, hint: str | None) -> Token | None:
+def _lookup_order(hint: str | None) -> tuple[str, str]:
     """The hint only decides where to look first (RFC 7009 §2.1, RFC 7662 §2.1)."""
-    columns = [Token.access_token, Token.refresh_token]
     if hint == "refresh_token":
-        columns.reverse()
-    for column in columns:
-        item = Token.query.filter(column == token_string).first()
+        return "refresh_token", "access_token"
+    return "access_token", "refresh_token"
+
+
+def query_token(token_string: str, hint: str | None) -> Token | None:
+    """The token as an ORM object, for revocation, which changes it and commits."""
+    for column in _lookup_order(hint):
+        item = Token.query.filter(getattr(Token, column) == token_string).first()
         if item is not None:
             return item
+    return None
+
+
+def read_token(token_string: str, hint: str | None) -> Token | None:
+    """The token for a look that changes nothing (introspection), read with plain SQL.
+
+    The resource server introspects on every API call, twice per happy path; through the
+    ORM this read cost about 1 ms of the authorization server's CPU each time (a session,
+    a pooled connection's checkout, a query compiled to its cache key)."""
+    with plain_sql.transaction() as connection:
+        for column in _lookup_order(hint):
+            item = plain_sql.first(connection, Token, **{column: token_string})
+            if item is not None:
+                return item
     return None
 
 

@@ -25,7 +25,7 @@ from flask import current_app
 from sim.authorization_server import users
 from sim.authorization_server.dpop_binding import introspection_claims
 from sim.authorization_server.endpoints.token_param import check_token_param
-from sim.authorization_server.token_store import query_token
+from sim.authorization_server.token_store import read_token
 
 
 class Introspection(IntrospectionEndpoint):
@@ -33,7 +33,7 @@ class Introspection(IntrospectionEndpoint):
     check_params = check_token_param
 
     def query_token(self, token_string, token_type_hint):
-        return query_token(token_string, token_type_hint)
+        return read_token(token_string, token_type_hint)
 
     def check_permission(self, token, client, request):
         return client.client_id in current_app.config["INTROSPECTION_CLIENTS"]
