@@ -24,6 +24,7 @@ send (one TCP segment and one wake-up of the reader instead of two), and stoppin
 from __future__ import annotations
 
 import logging
+import queue
 import selectors
 import socket
 import threading
@@ -248,7 +249,7 @@ class _Connection:
         task = (_ErrorTask if request.error else _WSGITask)(self, request)
         self.held = b""
         server = self.server
-        server.slots.acquire()
+        slot = server.slots.get()  # blocks while `threads` apps are answering
         self.busy = True
         try:
             task.service()
@@ -274,7 +275,7 @@ class _Connection:
                 return False
         finally:
             self.busy = False
-            server.slots.release()
+            server.slots.put(slot)
             request.close()
             if server.stopping:
                 server.answered()
@@ -336,7 +337,12 @@ class ConnectionServer:
         self.effective_port = sock.getsockname()[1]
         #: At most `threads` apps answer at once (waitress's worker count meant the same):
         #: the apps' connection pools and SQLite writers were sized for that.
-        self.slots = threading.BoundedSemaphore(adj.threads)
+        #: One token per app that may run; a request takes one and gives it back. A queue of
+        #: tokens, not a `threading.BoundedSemaphore`: that is Python code around a condition
+        #: variable (two lock round trips per request), this is one C call each way.
+        self.slots: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for slot in range(adj.threads):
+            self.slots.put(slot)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._open: set[_Connection] = set()
