@@ -27,6 +27,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from sim.tracing.context import current_flow
+from sim.tracing.counter import SharedCounter
 from sim.tracing.names import FLOW_HEADER
 
 STATE = "state"
@@ -68,11 +69,18 @@ def option(key: str, store: Any = None, default: Any = None) -> Any:
 
 class Switchboard:
     """Per-flow settings, in one SQLite table: in memory for threads mode, a file that every
-    app process opens in process mode. Entries live from `set` to `clear` (the flow's end)."""
+    app process opens in process mode. Entries live from `set` to `clear` (the flow's end).
+
+    Every request of a scripted run asks for its flow's settings; each process keeps the
+    answers until the board's version (`SharedCounter`, counted up by every `set` and
+    `clear`, in any process) moves, so most requests of a run read no SQLite."""
 
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._version = SharedCounter(None if path == ":memory:" else path + ".version")
+        #: flow -> (version it was read at, settings); replaced whole, never changed.
+        self._cache: dict[str, tuple[int, dict[str, Any]]] = {}
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         if path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
@@ -88,23 +96,33 @@ class Switchboard:
                 "INSERT OR REPLACE INTO flows (flow, settings) VALUES (?, ?)",
                 (flow, json.dumps(data)),
             )
+            self._version.bump()
 
     def get(self, flow: str | None) -> dict[str, Any]:
+        """The flow's settings (a copy the caller may change)."""
         if not flow:
             return {}
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT settings FROM flows WHERE flow = ?", (flow,)
-            ).fetchone()
-        return json.loads(row[0]) if row else {}
+        cached = self._cache.get(flow)
+        if cached is None or cached[0] != self._version.value():
+            with self._lock:
+                version = self._version.value()  # before the read: a later move is seen
+                row = self._conn.execute(
+                    "SELECT settings FROM flows WHERE flow = ?", (flow,)
+                ).fetchone()
+                if len(self._cache) >= 256:
+                    self._cache.clear()
+                cached = self._cache[flow] = (version, json.loads(row[0]) if row else {})
+        return dict(cached[1])
 
     def clear(self, flow: str) -> None:
         with self._lock:
             self._conn.execute("DELETE FROM flows WHERE flow = ?", (flow,))
+            self._version.bump()
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        self._version.close()
 
 
 _FLOW_KEY = "HTTP_" + FLOW_HEADER.upper().replace("-", "_")

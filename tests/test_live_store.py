@@ -57,6 +57,29 @@ def test_pause_switched_by_another_process_is_honoured_on_the_next_request(two_p
     assert call(app) == "302 Found"
 
 
+def test_a_flow_switch_set_or_cleared_by_another_process_is_seen_at_once(tmp_path):
+    """Each process keeps the per-flow defence switches it read until the board's shared
+    version moves: a switch set, changed or cleared by another process (the manager, for a
+    scenario run) is still seen on the very next request; an answer is a copy."""
+    from sim.defences import Switchboard
+
+    path = str(tmp_path / "switches.sqlite")
+    manager, party = Switchboard(path), Switchboard(path)
+    try:
+        assert party.get("f") == {}
+        manager.set("f", off=["state"])
+        assert party.get("f") == {"off": ["state"]}
+        party.get("f")["off"] = []
+        assert party.get("f") == {"off": ["state"]}
+        manager.set("f", off=["pkce"], access_token_lifetime=5)
+        assert party.get("f") == {"off": ["pkce"], "access_token_lifetime": 5}
+        manager.clear("f")
+        assert party.get("f") == {}
+    finally:
+        manager.close()
+        party.close()
+
+
 def test_flow_options_are_copies_a_caller_cannot_change(two_processes):
     console, party = two_processes
     console.set_flow_options("f", {"off": ["state"]})

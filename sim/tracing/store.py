@@ -55,15 +55,14 @@ from __future__ import annotations
 import fcntl
 import json
 import marshal
-import mmap
 import os
 import sqlite3
-import struct
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
+from sim.tracing.counter import SharedCounter
 from sim.tracing.limits import MAX_FLOWS, MAX_VALUE, cut_record
 
 #: `json.dumps` without its check for circular references (a journal line's head is a list
@@ -77,8 +76,6 @@ INGEST_AFTER = 512 * 1024
 JOURNAL_LIMIT = 4 * 1024 * 1024
 #: Most journal bytes read into the table in one transaction.
 INGEST_CHUNK = 4 * 1024 * 1024
-#: The version counter's layout in `<path>.version`.
-_VERSION = struct.Struct("<Q")
 #: The journal's header: its generation number, fixed width.
 HEADER = 32
 
@@ -244,20 +241,13 @@ class TraceStore:
         #: Bytes this process appended since it last read the journal in.
         self._appended = 0
         self._ingest_due = False
-        #: The version file (see the module docstring); None for a private in-memory store,
-        #: whose only writer is this object and counts in `_own_version` instead.
-        self._version_fd: int | None = None
-        self._version_map: mmap.mmap | None = None
-        self._version_lock = threading.Lock()
+        #: The version (see the module docstring): a file every process maps; a private
+        #: in-memory store, whose only writer is this object, counts in memory.
+        self._counter = SharedCounter(None if path == ":memory:" else path + ".version")
         if path != ":memory:":
             self._journal = _Journal(path + ".journal")
-            self._version_fd = os.open(path + ".version", os.O_RDWR | os.O_CREAT)
-            if os.fstat(self._version_fd).st_size < _VERSION.size:
-                os.ftruncate(self._version_fd, _VERSION.size)  # a no-op if another did it
-            self._version_map = mmap.mmap(self._version_fd, _VERSION.size)
         #: Waiters in `wait_settled` (a record notifies only when there are some).
         self._waiters = 0
-        self._own_version = 0
         #: flow -> (version it was read at, options), and (version, any link at all).
         self._options_cache: dict[str, tuple[int, dict[str, Any]]] = {}
         self._links_cache: tuple[int, bool] = (-1, False)
@@ -275,23 +265,12 @@ class TraceStore:
     # -- the version file -------------------------------------------------------------------
     def _version(self) -> int:
         """The store's version: moves whenever flow options or links change (any process)."""
-        if self._version_map is None:
-            return self._own_version
-        return _VERSION.unpack_from(self._version_map)[0]
+        return self._counter.value()
 
     def _changed(self) -> None:
         """Flow options or links changed: move the version (after the change is made, so a
         process that sees the new version also sees the change)."""
-        if self._version_map is None or self._version_fd is None:
-            self._own_version += 1
-            return
-        # One at a time: threads of this process (a flock is shared by them), then processes.
-        with self._version_lock:
-            fcntl.flock(self._version_fd, fcntl.LOCK_EX)
-            try:
-                _VERSION.pack_into(self._version_map, 0, self._version() + 1)
-            finally:
-                fcntl.flock(self._version_fd, fcntl.LOCK_UN)
+        self._counter.bump()
 
     # -- writing ----------------------------------------------------------------------------
     def _write(self, line: bytes, entry: list[Any] | None = None) -> None:
@@ -750,10 +729,7 @@ class TraceStore:
             self._conn.close()
             if self._journal is not None:
                 self._journal.close()
-            if self._version_map is not None and self._version_fd is not None:
-                self._version_map.close()
-                os.close(self._version_fd)
-                self._version_map = self._version_fd = None
+            self._counter.close()
 
     # -- live mode -------------------------------------------------------------------
     def link(self, value: str, flow: str) -> None:
