@@ -292,7 +292,7 @@ def diagram_times(sim: Simulation) -> tuple[float, float]:
     return statistics.median(warm), float(cold.strip().splitlines()[-1])
 
 
-def alternate_with_peer(sim: Simulation, n: int, warmup: int = 5) -> dict | str:
+def alternate_with_peer(sim: Simulation, n: int, warmup: int = 5, history: int = 0) -> dict | str:
     """Our authorization server (as `oauth-sim up` runs it, tracing on; and a second one
     with tracing off) and node-oidc-provider on the same nine steps, one flow of each in
     turn, so all see the same machine. Around every flow: the server process tree's CPU
@@ -302,7 +302,10 @@ def alternate_with_peer(sim: Simulation, n: int, warmup: int = 5) -> dict | str:
     a background thread, node runs its garbage collector): each server's whole CPU over the
     measured part is read too, and what its flows' own readings did not catch is shared
     out over its flows, in proportion to their readings. `server_cpu_ms` includes it;
-    `server_cpu_ms_in_flow` is the readings alone."""
+    `server_cpu_ms_in_flow` is the readings alone.
+
+    `history`: happy paths the untraced simulation serves first, as many as `sim` served
+    before this call, so that the two differ in tracing only."""
     sys.path.insert(0, str(Path(__file__).resolve().parent / "peer"))
     try:
         import peer  # noqa: PLC0415
@@ -314,6 +317,9 @@ def alternate_with_peer(sim: Simulation, n: int, warmup: int = 5) -> dict | str:
             tempfile.TemporaryDirectory(prefix="oauth-sim-peer-") as workdir,
             Simulation(mode="process", tracing=False) as untraced,
         ):
+            # The same history as the traced one (it has served the happy-path rows): the
+            # difference between the two is then what tracing costs, not a fresh process.
+            flow_times(untraced, history)
             peer.install(Path(workdir))
             with peer.PeerServer(Path(workdir)) as server:
                 peer_pid = server._proc.pid
@@ -594,7 +600,7 @@ def main() -> None:
         )
         if not args.no_peer:
             with console.status("our AS and node-oidc-provider, alternating…"):
-                duel = alternate_with_peer(sim, n)
+                duel = alternate_with_peer(sim, n, history=n)
             if isinstance(duel, str):
                 report.add("as_vs_peer", "peer: node-oidc-provider", duel)
             else:
