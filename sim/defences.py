@@ -27,7 +27,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from sim.tracing.context import current_flow
-from sim.tracing.counter import SharedCounter
+from sim.tracing.counter import KeptWhileUnmoved, SharedCounter
 from sim.tracing.names import FLOW_HEADER
 
 STATE = "state"
@@ -79,8 +79,7 @@ class Switchboard:
         self.path = path
         self._lock = threading.Lock()
         self._version = SharedCounter(None if path == ":memory:" else path + ".version")
-        #: flow -> (version it was read at, settings); replaced whole, never changed.
-        self._cache: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._kept: KeptWhileUnmoved[dict[str, Any]] = KeptWhileUnmoved(self._version, self._lock)
         self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         if path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
@@ -102,17 +101,11 @@ class Switchboard:
         """The flow's settings (a copy the caller may change)."""
         if not flow:
             return {}
-        cached = self._cache.get(flow)
-        if cached is None or cached[0] != self._version.value():
-            with self._lock:
-                version = self._version.value()  # before the read: a later move is seen
-                row = self._conn.execute(
-                    "SELECT settings FROM flows WHERE flow = ?", (flow,)
-                ).fetchone()
-                if len(self._cache) >= 256:
-                    self._cache.clear()
-                cached = self._cache[flow] = (version, json.loads(row[0]) if row else {})
-        return dict(cached[1])
+        return dict(self._kept.get(flow, self._read))
+
+    def _read(self, flow: str) -> dict[str, Any]:
+        row = self._conn.execute("SELECT settings FROM flows WHERE flow = ?", (flow,)).fetchone()
+        return json.loads(row[0]) if row else {}
 
     def clear(self, flow: str) -> None:
         with self._lock:

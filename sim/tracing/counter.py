@@ -6,6 +6,7 @@ Whoever changes what the counter guards counts it up after the change is made (u
 thread lock and an exclusive `flock`, so no count is lost between threads or processes);
 a reader that notes the value before reading the guarded data and finds it unmoved later
 knows its copy is still good. Without a path (one process), it counts in memory.
+`KeptWhileUnmoved` is that reader: answers kept per key until the counter moves.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ import mmap
 import os
 import struct
 import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
 
 _LAYOUT = struct.Struct("<Q")
 
@@ -56,3 +61,34 @@ class SharedCounter:
                 self._map.close()
                 os.close(self._fd)
             self._map = self._fd = None
+
+
+class KeptWhileUnmoved(Generic[V]):
+    """Answers read per key (a flow's settings, its options), each kept until `counter`
+    moves: while it has not, a look-up reads memory only, without the lock.
+
+    `read` runs under `lock` (the one guarding the reader's connection); the version is noted
+    before it runs, so a change made during the read moves the counter past the kept entry
+    and is read next time. An entry is replaced whole, never changed: callers must not change
+    what they get. Past `limit` keys the memory starts again."""
+
+    def __init__(
+        self, counter: SharedCounter, lock: threading.Lock | threading.RLock, limit: int = 256
+    ) -> None:
+        self._counter = counter
+        self._lock = lock
+        self._limit = limit
+        self._kept: dict[str, tuple[int, V]] = {}
+
+    def get(self, key: str, read: Callable[[str], V]) -> V:
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] == self._counter.value():
+            return kept[1]
+        with self._lock:
+            version = self._counter.value()
+            kept = self._kept.get(key)
+            if kept is None or kept[0] != version:
+                if len(self._kept) >= self._limit:
+                    self._kept.clear()
+                kept = self._kept[key] = (version, read(key))
+        return kept[1]

@@ -62,7 +62,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from sim.tracing.counter import SharedCounter
+from sim.tracing.counter import KeptWhileUnmoved, SharedCounter
 from sim.tracing.limits import MAX_FLOWS, MAX_VALUE, cut_record
 
 #: `json.dumps` without its check for circular references (a journal line's head is a list
@@ -248,8 +248,10 @@ class TraceStore:
             self._journal = _Journal(path + ".journal")
         #: Waiters in `wait_settled` (a record notifies only when there are some).
         self._waiters = 0
-        #: flow -> (version it was read at, options), and (version, any link at all).
-        self._options_cache: dict[str, tuple[int, dict[str, Any]]] = {}
+        #: Each flow's options, kept until the version moves; (version, any link at all).
+        self._options_kept: KeptWhileUnmoved[dict[str, Any]] = KeptWhileUnmoved(
+            self._counter, self._lock
+        )
         self._links_cache: tuple[int, bool] = (-1, False)
         #: The version at which a question about links last read the journal in.
         self._links_read_at = -1
@@ -667,20 +669,13 @@ class TraceStore:
     def _cached_options(self, flow: str) -> dict[str, Any]:
         """A flow's options as kept in memory until the store's version moves (not a copy:
         callers never change it)."""
-        cached = self._options_cache.get(flow)
-        if cached is not None and cached[0] == self._version():
-            return cached[1]  # no lock: the entry is replaced whole, never changed
-        with self._lock:
-            version = self._version()  # before the read: a change after it is seen next time
-            cached = self._options_cache.get(flow)
-            if cached is None or cached[0] != version:
-                row = self._conn.execute(
-                    "SELECT options FROM flow_options WHERE flow = ?", (flow,)
-                ).fetchone()
-                if len(self._options_cache) >= 256:
-                    self._options_cache.clear()
-                cached = self._options_cache[flow] = (version, json.loads(row[0]) if row else {})
-        return cached[1]
+        return self._options_kept.get(flow, self._read_options)
+
+    def _read_options(self, flow: str) -> dict[str, Any]:
+        row = self._conn.execute(
+            "SELECT options FROM flow_options WHERE flow = ?", (flow,)
+        ).fetchone()
+        return json.loads(row[0]) if row else {}
 
     def flow_options(self, flow: str | None) -> dict[str, Any]:
         """A flow's options (a copy). Pause mode asks on every request of a browser, so the
