@@ -16,9 +16,11 @@ built and encoded once, for every tab, as JSON with:
 - `steps`: for each of them `order` (its exchanges in start order), `new` (the steps not
   carried by an earlier message, by exchange, outlined: without `seq`, which a reader
   numbers from `order`, nor the explanation, which comes with a step's inspection),
-  `newest` (the exchange recorded last) and `detail`, the newest step inspected as
-  `GET /api/flows/<flow>/steps/<seq>` answers (a page following the flow shows it). Only
-  the steps a page shows are explained: the rules cost ~0.15 ms a step, most of a message;
+  `newest` (the exchange recorded last) and, for the flow a following page shows (the
+  newest flow not just browsing), `detail`: its newest step inspected as
+  `GET /api/flows/<flow>/steps/<seq>` answers. Only the steps a page shows are explained
+  and inspected: the rules cost ~0.15 ms a step, an inspection ~0.5 ms; a page shown
+  another flow's newest step asks for it;
 - `list`: every flow id newest first, only when the set of flows changed.
 
 A reader that lacks something (it connected mid-flow, or lagged behind the messages kept
@@ -44,6 +46,12 @@ POLL = 1.0
 KEPT = 256
 #: After the poller failed (a closed store), how long before a stream starts it again.
 RETRY = 1.0
+#: The shortest time between two messages: changes during it wait for the next message.
+#: A change after a quiet spell still goes out at the store's next look (~40 ms); a burst
+#: (a scripted login records 15 exchanges in ~25 ms) is drawn ten times a second, not at
+#: every look, and each message's fixed work (reading the changed flows, their summaries,
+#: the newest step's inspection, encoding) is done once for the changes of 100 ms.
+GAP = 0.1
 
 
 class Broadcast:
@@ -61,6 +69,7 @@ class Broadcast:
         # What the messages already carried (the poller thread's own).
         self._list: set[str] | None = None
         self._sent: dict[str, dict[str, F.Key]] = {}
+        self._followed = ""
 
     # -- the streams' side -------------------------------------------------------------------
     def stream(self, cursor: int) -> Iterator[str]:
@@ -113,6 +122,7 @@ class Broadcast:
 
     # -- the poller --------------------------------------------------------------------------
     def _poll(self) -> None:
+        sent = -GAP
         try:
             while True:
                 with self._cond:
@@ -120,9 +130,13 @@ class Broadcast:
                         self._thread = None
                         return
                     since = self._cursor
+                wait = sent + GAP - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
                 upto, changed = self.store.changes(since, timeout=POLL)
                 if not changed:
                     continue
+                sent = time.monotonic()
                 text = frame(upto, self.message(upto, changed))
                 with self._cond:
                     self._messages.append((since, upto, text))
@@ -142,6 +156,11 @@ class Broadcast:
             self._list = set(listing)
             self._sent = {f: sent for f, sent in self._sent.items() if f in self._list}
             out["list"] = listing[::-1]
+            # The flow a following page shows (console.js: the newest not just browsing).
+            self._followed = next(
+                (f for f in reversed(listing) if f != F.DEFAULT_FLOW),
+                listing[-1] if listing else "",
+            )
         summaries, steps = [], {}
         for flow in flows:
             newest = self.store.newest(flow) or ""  # before the records: it is among them
@@ -160,7 +179,7 @@ class Broadcast:
                     new[key[0]] = step
             order = [key[0] for key, _ in outlined]
             steps[flow] = {"order": order, "new": new, "newest": newest}
-            if newest in order:  # what a page following this flow shows next, inspected
+            if newest in order and flow == self._followed:  # what a following page shows
                 steps[flow]["detail"] = F.detail(flow, records, order.index(newest), self.issuer)
         out["summaries"], out["steps"] = summaries, steps
         return out
