@@ -134,8 +134,9 @@ class Broadcast:
                 if wait > 0:
                     time.sleep(wait)
                 upto, changed = self.store.changes(since, timeout=POLL)
-                if not changed:
-                    continue
+                with self._cond:
+                    if not changed or not self._streams:
+                        continue  # (the last stream closed while we waited: none to build for)
                 sent = time.monotonic()
                 text = frame(upto, self.message(upto, changed))
                 with self._cond:

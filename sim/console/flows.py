@@ -247,9 +247,11 @@ def detail(flow: str, records: list[dict[str, Any]], index: int, issuer: str) ->
     key = (record.get("exchange") or "", record.get("time"), record.get("status"))
     kept = _DETAILS.get(key) if key[0] else None
     if kept is None:
+        # The trace's events are made only if read (a token request's PKCE check reads the
+        # flow's challenge): this step's event is made alone, as the trace would number it.
         trace = build_trace(records, flow)
         note = explained(flow, [record])[0][1]
-        event = replace(trace.events[index], note=note["note"], rfc=note["rfc"])
+        event = replace(Event.from_record(index + 1, record), note=note["note"], rfc=note["rfc"])
         kept, complete = inspect_step(trace, event, issuer)
         kept["rfc_cited"] = note["rfc_cited"]  # the step's explanation, as its list entry has it
         if key[0] and complete:
