@@ -43,12 +43,7 @@ class PendingLogins:
             now = time.time()
             self._items.pop(key, None)
             self._items[key] = {**data, "at": now}
-            items = self._items
-            while items and (
-                len(items) > self._limit
-                or next(iter(items.values()))["at"] <= now - PENDING_LIFETIME
-            ):
-                items.popitem(last=False)
+            _evict(self._items, self._limit, now - PENDING_LIFETIME, lambda item: item["at"])
 
     def pop(self, key: str) -> dict[str, Any] | None:
         with self._lock:
@@ -124,17 +119,24 @@ class TokenStore:
 
     def _sweep(self, now: float) -> list[str]:
         """Forget the sessions past their lifetime or beyond the limit (all at the front)."""
-        gone = []
-        items = self._items
-        while items:
-            sid, (used, _) = next(iter(items.items()))
-            if len(items) <= self._limit and used > now - self._lifetime:
-                break
-            del items[sid]
-            gone.append(sid)
-        return gone
+        return _evict(self._items, self._limit, now - self._lifetime, lambda item: item[0])
 
     def _forgotten(self, sids: list[str]) -> None:
         if self._on_forget is not None:
             for sid in sids:
                 self._on_forget(sid)
+
+
+def _evict(
+    items: OrderedDict[str, Any], limit: int, stale: float, stamp: Callable[[Any], float]
+) -> list[str]:
+    """Drop from the front of `items` (oldest first) every entry beyond `limit` or stamped
+    at or before `stale`; the keys dropped."""
+    gone = []
+    while items:
+        key, item = next(iter(items.items()))
+        if len(items) <= limit and stamp(item) > stale:
+            break
+        del items[key]
+        gone.append(key)
+    return gone
