@@ -46,3 +46,18 @@ def test_a_record_with_nothing_long_is_kept_as_it_was_in_a_copy():
     assert kept == original and kept is not original
     kept["status"] = 500
     assert original["status"] == 302
+
+
+def test_a_body_the_middleware_cut_keeps_its_own_marker_of_the_bytes_lost():
+    """Cut again, it would say only how long its marker was ("26 more characters")."""
+    body = "b" * MAX_VALUE + "…[5000 more bytes not kept]"
+    store = MemoryTraceStore()
+    store.record("e1", "f1", 0, record(response_body=body, request_body="a" + body))
+    (stored,) = store.records("f1")
+    assert stored["response_body"] == body
+    # a text whose marker is not where a cut one's is, is cut as any other
+    lost = len(body) + 1 - MAX_VALUE
+    assert (
+        stored["request_body"]
+        == "a" + body[: MAX_VALUE - 1] + f"…[{lost} more characters not kept]"
+    )

@@ -303,3 +303,114 @@ def test_a_follower_misses_nothing_recorded_after_the_trace_is_cleared(tmp_path,
     assert store.last_recorded() == cursor
     store.record("c", "g", 3, {"n": "c"})
     assert [r["n"] for _, r in store.after(cursor)[1]] == ["c"]
+
+
+def _exchanges(store, flow: str) -> None:
+    """Four requests through one middleware: a form POST with a body over the kept limit and
+    an over-long header, a redirect, a malformed status line, a stream."""
+    import io
+
+    from sim.tracing.middleware import TracingMiddleware
+
+    def app(environ, start_response):
+        path = environ["PATH_INFO"]
+        if path == "/stream":
+            start_response("200 OK", [("Content-Type", "text/event-stream")])
+            return iter([b"data: 1\n\n"])
+        if path == "/odd":
+            start_response("abc", [("Content-Length", "2")])
+            return [b"ok"]
+        environ["wsgi.input"].read()
+        status = "302 Found" if path == "/authorize" else "200 OK"
+        headers = [("Content-Length", "2"), ("Location", "http://127.0.0.1:2/cb?code=c1")]
+        start_response(status, headers if status.startswith("302") else headers[:1])
+        return [b"ok"]
+
+    middleware = TracingMiddleware(app, AUTHORIZATION_SERVER, store)
+    body = b"username=alice&" + b"x" * 5000
+    post = {
+        **_environ(flow, "/login"),
+        "REQUEST_METHOD": "POST",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_COOKIE": "session=" + "c" * 5000,
+        "HTTP_X_SIM_PARTY": CLIENT,
+        "wsgi.input": io.BytesIO(body),
+        "an.object": object(),
+    }
+    for environ in (post, _environ(flow, "/authorize"), _environ(flow, "/odd")):
+        environ["HTTP_X_SIM_EXCHANGE"] = environ["PATH_INFO"].strip("/")
+        b"".join(middleware(environ, lambda *a: None))
+    stream = {**_environ(flow, "/stream"), "HTTP_X_SIM_EXCHANGE": "stream"}
+    answer = middleware(stream, lambda *a: None)
+    b"".join(answer)
+    answer.close()
+
+
+def test_the_memory_store_makes_each_record_when_read_as_the_sqlite_store_keeps_it(tmp_path):
+    """Threads mode keeps what the middleware saw and makes the record when it is read;
+    process mode's store makes it at once. Both must read back the same records: bodies and
+    headers cut with their markers, a thin record for a status line that does not parse."""
+    memory, sqlite = MemoryTraceStore(), TraceStore(str(tmp_path / "trace.sqlite"))
+    _exchanges(memory, "f")
+    _exchanges(sqlite, "f")
+    kept, written = memory.records("f"), sqlite.records("f")
+    for record in (*kept, *written):
+        record.pop("time"), record.pop("duration_ms")
+    assert kept == written and len(kept) == 4
+    login = next(r for r in kept if r["exchange"] == "login")
+    assert login["from"] == CLIENT and login["kind"] == "back-channel"
+    assert login["request_body"].endswith("…[919 more bytes not kept]")
+    assert login["request_headers"]["Cookie"].endswith("…[912 more characters not kept]")
+    assert "an.object" not in str(login)
+    authorize = next(r for r in kept if r["exchange"] == "authorize")
+    assert authorize["location"] == "http://127.0.0.1:2/cb?code=c1"
+    assert authorize["kind"] == "redirect"
+    odd = next(r for r in kept if r["exchange"] == "odd")
+    assert odd["status"] == 500 and odd["response_body"] == "(not recorded: ValueError)"
+    assert next(r for r in kept if r["exchange"] == "stream")["response_body"] == "data: 1\n\n"
+
+
+def test_what_the_middleware_saw_holds_no_object_of_the_request():
+    """A kept exchange must not keep the app's request or the connection alive."""
+    import gc
+    import weakref
+
+    class Connection:
+        pass
+
+    store = MemoryTraceStore()
+    connection = Connection()
+    gone = weakref.ref(connection)
+    from sim.tracing.middleware import TracingMiddleware
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    environ = {**_environ("f"), "waitress.connection": connection}
+    b"".join(TracingMiddleware(app, CLIENT, store)(environ, lambda *a: None))
+    del connection, environ
+    gc.collect()
+    assert gone() is None and store.records("f")[0]["status"] == 200
+
+
+def test_a_snapshot_reads_its_flow_whole_after_the_store_dropped_it():
+    """`Simulation.trace` takes a snapshot when the flow ends and makes its records when
+    the trace is read, perhaps after newer flows pushed it out of a bounded store."""
+    from sim.tracing.middleware import TracingMiddleware
+
+    store = MemoryTraceStore(max_flows=2)
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    middleware = TracingMiddleware(app, CLIENT, store)
+    b"".join(middleware(_environ("first", "/a"), lambda *a: None))
+    later = store.snapshot("first")
+    for flow in ("second", "third"):
+        b"".join(middleware(_environ(flow), lambda *a: None))
+    assert store.records("first") == [] and store.dropped_flows() == 1
+    (record,) = later()
+    assert record["url"] == "http://127.0.0.1:1/a" and record["flow"] == "first"

@@ -534,7 +534,7 @@ class Simulation:
         if self.store is None:
             return DrawnTrace([], title)
         self.store.wait_settled(flow)
-        return build_trace(self.store.records(flow), title, annotate, DrawnTrace)
+        return build_trace(self.store.snapshot(flow), title, annotate, DrawnTrace)
 
     def run(self, name: str, off: Iterable[str] = (), insecure: bool = False) -> ScenarioResult:
         """Run scenario `name` with the defences in `off` switched off for this run only

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sim.tracing.events import KINDS, Event
@@ -13,7 +14,7 @@ from sim.tracing.trace import Annotator, Trace
 
 
 def build_trace(
-    records: list[dict[str, Any]],
+    records: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]],
     title: str = "",
     annotate: Annotator | None = None,
     kind: type[Trace] = Trace,
@@ -21,10 +22,12 @@ def build_trace(
     """Turn store records (already in order) into a numbered Trace (of type `kind`);
     `annotate` writes each step's note and RFC reference when the events are first read.
     `seq` is given here, once: every rendering numbers its steps from it. The events are
-    made when first read too: a run whose trace nobody reads does not pay for them."""
+    made when first read too: a run whose trace nobody reads does not pay for them; nor,
+    given a store's `snapshot` (`records` a callable), for the records."""
 
     def events() -> list[Event]:
-        return [Event.from_record(seq, record) for seq, record in enumerate(records, 1)]
+        made = records() if callable(records) else records
+        return [Event.from_record(seq, record) for seq, record in enumerate(made, 1)]
 
     return kind.from_source(events, title, annotate)
 

@@ -9,6 +9,7 @@ day-long class can make an app or the store grow without limit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -50,9 +51,18 @@ class BodyLimit:
         return self.app(environ, start_response)
 
 
+#: The marker a cut text ends with (the tracing middleware counts a body's bytes).
+_MARKER = re.compile(r"…\[\d+ more (?:bytes|characters) not kept\]\Z")
+
+
 def cut(text: str, limit: int = MAX_VALUE) -> str:
-    """`text`, or its first `limit` characters and a visible marker of what was cut."""
+    """`text`, or its first `limit` characters and a visible marker of what was cut. A text
+    cut already (a body the middleware kept the start of) keeps its own marker, which says
+    how much was lost; cut again, it would only say how long that marker was."""
     if len(text) <= limit:
+        return text
+    marker = _MARKER.search(text, limit)
+    if marker is not None and marker.start() <= limit:
         return text
     return f"{text[:limit]}…[{len(text) - limit} more characters not kept]"
 

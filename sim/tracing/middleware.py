@@ -23,101 +23,19 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 from sim.tracing import live
 from sim.tracing.context import current_exchange, current_flow
-from sim.tracing.kinds import classify
 from sim.tracing.limits import refuse_too_large, too_large
-from sim.tracing.names import EXCHANGE_HEADER, FLOW_HEADER, PARENT_HEADER, PARTY_HEADER, USER_AGENT
 from sim.tracing.params import Params
+from sim.tracing.seen import BODY_LIMIT, EXCHANGE_KEY, FLOW_KEY, PARTY_KEY, Seen, minimal_record
 from sim.tracing.store import TraceStore
 from sim.tracing.values import protocol_values
 
-BODY_LIMIT = 4096
 #: Plumbing that is not part of any protocol exchange.
 UNTRACED_PREFIXES = ("/healthz", "/trace", "/static/", "/favicon.ico")
 #: The classroom console reads (e.g. the JWKS) without being part of any flow.
 WATCHER = "console"
-DROPPED_HEADERS = {
-    h.lower() for h in (PARTY_HEADER, FLOW_HEADER, EXCHANGE_HEADER, PARENT_HEADER, "Connection")
-}
-
-
-def _environ_key(header: str) -> str:
-    return "HTTP_" + header.upper().replace("-", "_")
-
-
-PARTY_KEY, FLOW_KEY, EXCHANGE_KEY, PARENT_KEY = map(
-    _environ_key, (PARTY_HEADER, FLOW_HEADER, EXCHANGE_HEADER, PARENT_HEADER)
-)
-
-
-#: Recorded name of each `HTTP_*` environ key seen so far (None: plumbing, not recorded).
-_HEADER_NAMES: dict[str, str | None] = {}
-#: Names WSGI's upper-casing loses and `str.title` cannot restore, spelled as their RFCs do
-#: (names are case-insensitive, RFC 9110 §5.1; this is only so the trace reads as taught).
-_SPELLED = {"Dpop": "DPoP"}
-
-
-def _header_name(key: str) -> str | None:
-    """The recorded name of environ key `key` (None: not a header, or plumbing)."""
-    name = _HEADER_NAMES.get(key, "")
-    if name == "":
-        if key.startswith("HTTP_"):
-            name = key[5:].replace("_", "-").title()
-            name = _SPELLED.get(name, name)
-            if name.lower() in DROPPED_HEADERS:
-                name = None
-        else:
-            name = None
-        if len(_HEADER_NAMES) < 1024:  # header names come from anyone: keep the cache bounded
-            _HEADER_NAMES[key] = name
-    return name
-
-
-def _request_headers(environ: dict[str, Any]) -> dict[str, str]:
-    headers = {}
-    known = _HEADER_NAMES
-    for key, value in environ.items():
-        # One look-up per key, the WSGI keys that are no header included (cached as None).
-        name = known.get(key, "")
-        if name == "":
-            name = _header_name(key)
-        if name is not None:
-            headers[name] = value
-    if environ.get("CONTENT_TYPE"):
-        headers["Content-Type"] = environ["CONTENT_TYPE"]
-    if live.COOKIE in headers.get("Cookie", ""):
-        headers["Cookie"] = live.strip_cookie(headers["Cookie"])
-        if not headers["Cookie"]:
-            del headers["Cookie"]
-    return headers
-
-
-def _decode(data: bytes) -> str:
-    text = data[: BODY_LIMIT + 4].decode("utf-8", errors="replace")
-    if len(data) > BODY_LIMIT:
-        return f"{text[:BODY_LIMIT]}…[{len(data) - BODY_LIMIT} more bytes not kept]"
-    return text
-
-
-def _url(environ: dict[str, Any]) -> str:
-    """The request's absolute URL, with the Host header as sent. A host that does not parse
-    (`Host: [`) is percent-encoded, so every reader of the record can still split the URL."""
-    path = environ.get("PATH_INFO", "")
-    query = environ.get("QUERY_STRING", "")
-    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-    url = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{path}"
-    if query:
-        url += f"?{query}"
-    if host.isascii() and "[" not in host and "]" not in host:
-        return url  # urlsplit refuses only brackets that do not parse and non-ASCII hosts
-    try:
-        urlsplit(url)
-    except ValueError:
-        url = url.replace(host, quote(host, safe=""), 1)
-    return url
 
 
 class TracingMiddleware:
@@ -181,73 +99,41 @@ class TracingMiddleware:
         return chunks
 
     def _record(self, environ, body, captured, response_body, flow, start_ns, started) -> None:
-        duration_ms = (time.perf_counter() - started) * 1000
-        status = int(str(captured.get("status", "500")).split(" ", 1)[0])
-        response_headers = {k: v for k, v in captured.get("headers", [])}
-        location = response_headers.get("Location")
-        sender = environ.get(PARTY_KEY) or USER_AGENT
-        method = environ.get("REQUEST_METHOD", "GET")
-        path = environ.get("PATH_INFO", "")
-        url = _url(environ)
-        request_headers = _request_headers(environ)
-        request_body = _decode(body)
-        response_text = _decode(response_body)
-        record = {
-            "exchange": environ[EXCHANGE_KEY],
-            "parent": environ.get(PARENT_KEY, ""),
-            "flow": flow,
-            "time": start_ns / 1e9,
-            "duration_ms": round(duration_ms, 3),
-            "from": sender,
-            "to": self.party,
-            "method": method,
-            "url": url,
-            "status": status,
-            "location": location,
-            "kind": classify(sender, self.party, method, path, status, request_headers),
-            "request_headers": request_headers,
-            "request_body": request_body,
-            "response_headers": response_headers,
-            "response_body": response_text,
-        }
-        links = ()
+        seen = Seen(
+            self.party,
+            environ,
+            body,
+            captured.get("status", "500"),
+            captured.get("headers", []),
+            response_body,
+            flow,
+            start_ns,
+            (time.perf_counter() - started) * 1000,
+        )
         if flow != live.DEFAULT_FLOW and getattr(self.store, "live", False):
             # Live flows link codes and tokens as they are issued, so their values are
             # needed now; otherwise (and for browsing outside every flow, which links
             # nothing) they are parsed when the trace is read (`Event.from_record`).
+            record = seen.record()
             params = Params.parse(
-                url, request_headers, request_body, location, response_headers, response_text
+                record["url"],
+                record["request_headers"],
+                record["request_body"],
+                record["location"],
+                record["response_headers"],
+                record["response_body"],
             )
             record["values"] = protocol_values(params)
             links = live.links(flow, record, environ.get("HTTP_ORIGIN"))
-        self.store.record(record["exchange"], flow, start_ns, record, links)
+            self.store.record(seen.exchange, flow, start_ns, record, links)
+        else:
+            # The store makes the record when it needs it (`sim.tracing.seen`).
+            self.store.record(seen.exchange, flow, start_ns, seen)
 
     def _record_minimal(self, environ, captured, flow, start_ns, error) -> None:
-        """What is known for sure, when the full record could not be made: the exchange
-        still ends (a reader waiting for it never hangs) and says why it is thin."""
-        status = int(str(captured.get("status", "500")).split(" ", 1)[0])
-        sender = environ.get(PARTY_KEY) or USER_AGENT
-        method = environ.get("REQUEST_METHOD", "GET")
-        path = environ.get("PATH_INFO", "")
-        record = {
-            "exchange": environ[EXCHANGE_KEY],
-            "parent": environ.get(PARENT_KEY, ""),
-            "flow": flow,
-            "time": start_ns / 1e9,
-            "duration_ms": 0.0,
-            "from": sender,
-            "to": self.party,
-            "method": method,
-            "url": "http://" + quote(environ.get("HTTP_HOST", ""), safe="") + quote(path),
-            "status": status,
-            "location": None,
-            "kind": classify(sender, self.party, method, path, status),
-            "request_headers": {},
-            "request_body": "",
-            "response_headers": {},
-            "response_body": f"(not recorded: {type(error).__name__})",
-            "values": [],
-        }
+        record = minimal_record(
+            self.party, environ, captured.get("status", "500"), flow, start_ns, error
+        )
         self.store.record(record["exchange"], flow, start_ns, record)
 
 
@@ -257,7 +143,8 @@ BOUNDED = 1024 * 1024
 
 def _bounded(headers: list[tuple[str, str]]) -> bool:
     for name, value in headers:
-        if name.lower() == "content-length":
+        # Werkzeug spells it so; any other spelling is lowered first.
+        if name == "Content-Length" or name.lower() == "content-length":
             try:
                 return 0 <= int(value) <= BOUNDED
             except ValueError:

@@ -59,11 +59,12 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sim.tracing.counter import KeptWhileUnmoved, SharedCounter
 from sim.tracing.limits import MAX_FLOWS, MAX_VALUE, cut_record
+from sim.tracing.seen import Seen
 
 #: `json.dumps` without its check for circular references (a journal line's head is a list
 #: of plain values): the same text, for less CPU on every record.
@@ -311,12 +312,16 @@ class TraceStore:
         exchange: str,
         flow: str,
         start_ns: int,
-        data: dict[str, Any],
+        data: dict[str, Any] | Seen,
         links: tuple[str, ...] = (),
     ) -> None:
         """The receiver's full record of an exchange: one journal line (see the top) with
         what goes with it: the `links` (values such as codes and tokens) that tie later
-        requests to `flow`, and in live mode its line in the feed when it is read in."""
+        requests to `flow`, and in live mode its line in the feed when it is read in.
+        What the middleware saw (`Seen`) is made into its record at once: another process
+        reads it."""
+        if isinstance(data, Seen):
+            data = data.record()
         blob = _pack(data)
         if len(blob) > MAX_VALUE:
             # Only then can a value be over MAX_VALUE (its bytes are never fewer than its
@@ -578,6 +583,12 @@ class TraceStore:
             record["sender_ms"] = sender_ms
             out.append(record)
         return out
+
+    def snapshot(self, flow: str) -> Callable[[], list[dict[str, Any]]]:
+        """The flow's records as they are now, given when called (read now: another
+        process may drop the flow later)."""
+        records = self.records(flow)
+        return lambda: records
 
     def flows(self) -> list[str]:
         with self._lock:
@@ -907,6 +918,15 @@ def _entry(head: bytes) -> list[Any] | None:
     return entry
 
 
+def _data(row: dict[str, Any]) -> dict[str, Any]:
+    """A memory store's row as a record: made from what the middleware saw, the first time
+    it is read (two readers at once make the same record; either's copy is kept)."""
+    data = row["data"]
+    if type(data) is Seen:
+        data = row["data"] = data.bounded_record()
+    return {**data, "sender_ms": row["sender_ms"]}
+
+
 class MemoryTraceStore:
     """The same store for threads mode, kept in this process's memory: no SQL and no JSON
     on the request path, which is most of what tracing costs per exchange. Rows are indexed
@@ -918,6 +938,8 @@ class MemoryTraceStore:
         self.max_flows = max_flows
         self._dropped = 0
         self._changed = threading.Condition()
+        #: Readers waiting on `_changed` (a record wakes them; with none, it need not try).
+        self._waiting = 0
         self._links: dict[str, str] = {}
         self._log: list[str] = []
         self._newest: dict[str, str] = {}
@@ -965,10 +987,13 @@ class MemoryTraceStore:
         exchange: str,
         flow: str,
         start_ns: int,
-        data: dict[str, Any],
+        data: dict[str, Any] | Seen,
         links: tuple[str, ...] = (),
     ) -> None:
-        data = cut_record(data)
+        """What the middleware saw (`Seen`) is kept as it is, and made into its record
+        when first read (`_data`): a run whose trace nobody reads does not pay for it."""
+        if not isinstance(data, Seen):
+            data = cut_record(data)
         with self._changed:
             row = self._row(exchange, flow)
             self._recorded_count += 1
@@ -983,7 +1008,8 @@ class MemoryTraceStore:
                     half = len(self._log) // 2
                     del self._log[:half]
                     self._log_start += half
-            self._changed.notify_all()
+            if self._waiting:
+                self._changed.notify_all()
 
     def record_sender(self, exchange: str, duration_ms: float) -> None:
         with self._changed:
@@ -994,7 +1020,15 @@ class MemoryTraceStore:
             source = self._rows.values() if flow is None else self._by_flow.get(flow, [])
             rows = [r for r in source if r["data"] is not None]
         rows.sort(key=lambda r: r["start_ns"])
-        return [{**r["data"], "sender_ms": r["sender_ms"]} for r in rows]
+        return [_data(r) for r in rows]
+
+    def snapshot(self, flow: str) -> Callable[[], list[dict[str, Any]]]:
+        """The flow's records as they are now, made when called: a run whose trace is never
+        read does not make them. The rows are held, so a flow dropped from the store later
+        (`max_flows`) still reads whole; a sender's timing that lands later is included."""
+        with self._changed:
+            rows = self._complete(flow)
+        return lambda: [_data(r) for r in rows]
 
     def has_flow(self, flow: str) -> bool:
         with self._changed:
@@ -1016,7 +1050,7 @@ class MemoryTraceStore:
         with self._changed:
             rows = [r for r in self._complete(flow) if r["recorded"] <= upto]
         for start in range(0, len(rows), size):
-            yield [{**r["data"], "sender_ms": r["sender_ms"]} for r in rows[start : start + size]]
+            yield [_data(r) for r in rows[start : start + size]]
 
     def after(
         self, cursor: int, flow: str | None = None, limit: int | None = None
@@ -1027,7 +1061,7 @@ class MemoryTraceStore:
                 ((seq, r) for seq, r in enumerate(rows, 1) if r["recorded"] > cursor),
                 key=lambda pair: pair[1]["recorded"],
             )[:limit]
-            out = [(seq, {**r["data"], "sender_ms": r["sender_ms"]}) for seq, r in new]
+            out = [(seq, _data(r)) for seq, r in new]
         out.sort(key=lambda pair: pair[0])
         return (new[-1][1]["recorded"] if new else cursor), out
 
@@ -1049,7 +1083,15 @@ class MemoryTraceStore:
 
     def wait_settled(self, flow: str, timeout: float = 5.0) -> None:
         with self._changed:
-            self._changed.wait_for(lambda: not self._pending(flow), timeout)
+            self._wait_for(lambda: not self._pending(flow), timeout)
+
+    def _wait_for(self, predicate, timeout: float) -> None:
+        """`_changed.wait_for`, counted in `_waiting` (the caller holds the lock)."""
+        self._waiting += 1
+        try:
+            self._changed.wait_for(predicate, timeout)
+        finally:
+            self._waiting -= 1
 
     def set_flow_options(self, flow: str, options: dict[str, Any]) -> None:
         with self._changed:
@@ -1100,6 +1142,6 @@ class MemoryTraceStore:
         with self._changed:
             end = lambda: self._log_start + len(self._log)  # noqa: E731
             if end() <= after and timeout > 0:
-                self._changed.wait_for(lambda: end() > after, timeout)
+                self._wait_for(lambda: end() > after, timeout)
             start = max(after - self._log_start, 0)
             return end(), self._log[start:]

@@ -1,0 +1,235 @@
+"""What the tracing middleware saw of one exchange, and the record made from it.
+
+The middleware keeps what it saw as it came (`Seen`: the request's text values, the bodies'
+first bytes, the status and headers of the answer) and the record, the dict every reader of
+the store gets, is made from it by `Seen.record`. Threads mode's store keeps a `Seen` and
+makes its record when the trace is first read: on the request path, naming the headers,
+decoding the bodies, classifying the exchange and bounding its values cost about 30 us per
+exchange, and most runs of a benchmark or a loop never read their trace. Every other store
+(and live mode, which links codes and tokens as they are issued) makes the record at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from sim.tracing import live
+from sim.tracing.kinds import classify
+from sim.tracing.limits import cut_record
+from sim.tracing.names import EXCHANGE_HEADER, FLOW_HEADER, PARENT_HEADER, PARTY_HEADER, USER_AGENT
+
+#: Bytes of a request or response body a record keeps.
+BODY_LIMIT = 4096
+DROPPED_HEADERS = {
+    h.lower() for h in (PARTY_HEADER, FLOW_HEADER, EXCHANGE_HEADER, PARENT_HEADER, "Connection")
+}
+
+
+def environ_key(header: str) -> str:
+    return "HTTP_" + header.upper().replace("-", "_")
+
+
+PARTY_KEY, FLOW_KEY, EXCHANGE_KEY, PARENT_KEY = map(
+    environ_key, (PARTY_HEADER, FLOW_HEADER, EXCHANGE_HEADER, PARENT_HEADER)
+)
+
+#: Recorded name of each `HTTP_*` environ key seen so far (None: plumbing, not recorded).
+_HEADER_NAMES: dict[str, str | None] = {}
+#: Names WSGI's upper-casing loses and `str.title` cannot restore, spelled as their RFCs do
+#: (names are case-insensitive, RFC 9110 §5.1; this is only so the trace reads as taught).
+_SPELLED = {"Dpop": "DPoP"}
+
+
+def _header_name(key: str) -> str | None:
+    """The recorded name of environ key `key` (None: not a header, or plumbing)."""
+    name = _HEADER_NAMES.get(key, "")
+    if name == "":
+        if key.startswith("HTTP_"):
+            name = key[5:].replace("_", "-").title()
+            name = _SPELLED.get(name, name)
+            if name.lower() in DROPPED_HEADERS:
+                name = None
+        else:
+            name = None
+        if len(_HEADER_NAMES) < 1024:  # header names come from anyone: keep the cache bounded
+            _HEADER_NAMES[key] = name
+    return name
+
+
+def request_headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers = {}
+    known = _HEADER_NAMES
+    for key, value in environ.items():
+        # One look-up per key, the WSGI keys that are no header included (cached as None).
+        name = known.get(key, "")
+        if name == "":
+            name = _header_name(key)
+        if name is not None:
+            headers[name] = value
+    if environ.get("CONTENT_TYPE"):
+        headers["Content-Type"] = environ["CONTENT_TYPE"]
+    if live.COOKIE in headers.get("Cookie", ""):
+        headers["Cookie"] = live.strip_cookie(headers["Cookie"])
+        if not headers["Cookie"]:
+            del headers["Cookie"]
+    return headers
+
+
+def decode(data: bytes, length: int | None = None) -> str:
+    """A body's first `BODY_LIMIT` bytes as text, and how many more there were (`length`:
+    the whole body's, when `data` is only its start)."""
+    length = len(data) if length is None else length
+    text = data[: BODY_LIMIT + 4].decode("utf-8", errors="replace")
+    if length > BODY_LIMIT:
+        return f"{text[:BODY_LIMIT]}…[{length - BODY_LIMIT} more bytes not kept]"
+    return text
+
+
+def request_url(environ: dict[str, Any]) -> str:
+    """The request's absolute URL, with the Host header as sent. A host that does not parse
+    (`Host: [`) is percent-encoded, so every reader of the record can still split the URL."""
+    path = environ.get("PATH_INFO", "")
+    query = environ.get("QUERY_STRING", "")
+    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    url = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{path}"
+    if query:
+        url += f"?{query}"
+    if host.isascii() and "[" not in host and "]" not in host:
+        return url  # urlsplit refuses only brackets that do not parse and non-ASCII hosts
+    try:
+        urlsplit(url)
+    except ValueError:
+        url = url.replace(host, quote(host, safe=""), 1)
+    return url
+
+
+def _status(status: Any) -> int:
+    return int(str(status).split(" ", 1)[0])
+
+
+class Seen:
+    """One exchange as the middleware of party `to` saw it; `record()` makes its record.
+
+    Only the environ's text values are kept (the request's line, headers and WSGI names):
+    its objects (the app's request, the connection) must not outlive the request; and only
+    the start of the request's body, with its length."""
+
+    __slots__ = (
+        "to",
+        "environ",
+        "body",
+        "body_length",
+        "status",
+        "headers",
+        "response_body",
+        "flow",
+        "start_ns",
+        "duration_ms",
+    )
+
+    def __init__(
+        self,
+        to: str,
+        environ: dict[str, Any],
+        body: bytes,
+        status: str,
+        headers: list[tuple[str, str]],
+        response_body: bytes,
+        flow: str,
+        start_ns: int,
+        duration_ms: float,
+    ) -> None:
+        self.to = to
+        self.environ = {k: v for k, v in environ.items() if type(v) is str}
+        self.body_length = len(body)
+        self.body = body if len(body) <= BODY_LIMIT else body[: BODY_LIMIT + 4]
+        self.status = status
+        self.headers = headers
+        self.response_body = response_body
+        self.flow = flow
+        self.start_ns = start_ns
+        self.duration_ms = duration_ms
+
+    @property
+    def exchange(self) -> str:
+        return self.environ[EXCHANGE_KEY]
+
+    def record(self) -> dict[str, Any]:
+        """The exchange's record; what is known for sure if it cannot be made whole."""
+        try:
+            return self._record()
+        except Exception as error:
+            return minimal_record(
+                self.to, self.environ, self.status, self.flow, self.start_ns, error
+            )
+
+    def bounded_record(self) -> dict[str, Any]:
+        """`record()` with every text value bounded, as a store keeps it."""
+        return cut_record(self.record())
+
+    def _record(self) -> dict[str, Any]:
+        environ = self.environ
+        status = _status(self.status)
+        response_headers = {k: v for k, v in self.headers}
+        sender = environ.get(PARTY_KEY) or USER_AGENT
+        method = environ.get("REQUEST_METHOD", "GET")
+        headers = request_headers(environ)
+        return {
+            "exchange": environ[EXCHANGE_KEY],
+            "parent": environ.get(PARENT_KEY, ""),
+            "flow": self.flow,
+            "time": self.start_ns / 1e9,
+            "duration_ms": round(self.duration_ms, 3),
+            "from": sender,
+            "to": self.to,
+            "method": method,
+            "url": request_url(environ),
+            "status": status,
+            "location": response_headers.get("Location"),
+            "kind": classify(
+                sender, self.to, method, environ.get("PATH_INFO", ""), status, headers
+            ),
+            "request_headers": headers,
+            "request_body": decode(self.body, self.body_length),
+            "response_headers": response_headers,
+            "response_body": decode(self.response_body),
+        }
+
+
+def minimal_record(
+    to: str,
+    environ: dict[str, Any],
+    status_line: Any,
+    flow: str,
+    start_ns: int,
+    error: Exception,
+) -> dict[str, Any]:
+    """What is known for sure, when the full record could not be made: the exchange still
+    ends (a reader waiting for it never hangs) and says why it is thin."""
+    try:
+        status = _status(status_line)
+    except ValueError:
+        status = 500
+    sender = environ.get(PARTY_KEY) or USER_AGENT
+    method = environ.get("REQUEST_METHOD", "GET")
+    path = environ.get("PATH_INFO", "")
+    return {
+        "exchange": environ[EXCHANGE_KEY],
+        "parent": environ.get(PARENT_KEY, ""),
+        "flow": flow,
+        "time": start_ns / 1e9,
+        "duration_ms": 0.0,
+        "from": sender,
+        "to": to,
+        "method": method,
+        "url": "http://" + quote(environ.get("HTTP_HOST", ""), safe="") + quote(path),
+        "status": status,
+        "location": None,
+        "kind": classify(sender, to, method, path, status),
+        "request_headers": {},
+        "request_body": "",
+        "response_headers": {},
+        "response_body": f"(not recorded: {type(error).__name__})",
+        "values": [],
+    }
