@@ -99,6 +99,12 @@ class TracingMiddleware:
         return chunks
 
     def _record(self, environ, body, captured, response_body, flow, start_ns, started) -> None:
+        # Live flows link codes and tokens as they are issued, so their values are needed
+        # now; otherwise (and for browsing outside every flow, which links nothing) they
+        # are parsed when the trace is read (`Event.from_record`).
+        linking = flow != live.DEFAULT_FLOW and getattr(self.store, "live", False)
+        # Threads mode's store keeps what was seen and makes the record when it is read.
+        kept = not linking and getattr(self.store, "keeps_seen", False)
         seen = Seen(
             self.party,
             environ,
@@ -109,12 +115,14 @@ class TracingMiddleware:
             flow,
             start_ns,
             (time.perf_counter() - started) * 1000,
+            kept=kept,
         )
-        if flow != live.DEFAULT_FLOW and getattr(self.store, "live", False):
-            # Live flows link codes and tokens as they are issued, so their values are
-            # needed now; otherwise (and for browsing outside every flow, which links
-            # nothing) they are parsed when the trace is read (`Event.from_record`).
-            record = seen.record()
+        if kept:
+            self.store.record(seen.exchange, flow, start_ns, seen)
+            return
+        record = seen.record()
+        links: tuple[str, ...] = ()
+        if linking:
             params = Params.parse(
                 record["url"],
                 record["request_headers"],
@@ -125,10 +133,7 @@ class TracingMiddleware:
             )
             record["values"] = protocol_values(params)
             links = live.links(flow, record, environ.get("HTTP_ORIGIN"))
-            self.store.record(seen.exchange, flow, start_ns, record, links)
-        else:
-            # The store makes the record when it needs it (`sim.tracing.seen`).
-            self.store.record(seen.exchange, flow, start_ns, seen)
+        self.store.record(record["exchange"], flow, start_ns, record, links)
 
     def _record_minimal(self, environ, captured, flow, start_ns, error) -> None:
         record = minimal_record(

@@ -139,9 +139,12 @@ class Seen:
         flow: str,
         start_ns: int,
         duration_ms: float,
+        kept: bool = True,
     ) -> None:
+        """`kept=False`: the record is made at once, while the request is being answered,
+        so the environ is read as it is, not copied."""
         self.to = to
-        self.environ = {k: v for k, v in environ.items() if type(v) is str}
+        self.environ = {k: v for k, v in environ.items() if type(v) is str} if kept else environ
         self.body_length = len(body)
         self.body = body if len(body) <= BODY_LIMIT else body[: BODY_LIMIT + 4]
         self.status = status

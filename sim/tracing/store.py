@@ -210,6 +210,9 @@ class _Journal:
 class TraceStore:
     """Thread-safe store of raw exchange records (dicts), grouped by flow id."""
 
+    #: A record is written at once, for other processes to read: the middleware makes it.
+    keeps_seen = False
+
     def __init__(self, path: str = ":memory:", live: bool = False, max_flows: int = MAX_FLOWS):
         self.path = path
         self.live = live
@@ -319,7 +322,7 @@ class TraceStore:
         what goes with it: the `links` (values such as codes and tokens) that tie later
         requests to `flow`, and in live mode its line in the feed when it is read in.
         What the middleware saw (`Seen`) is made into its record at once: another process
-        reads it."""
+        reads it (the middleware makes it itself: `keeps_seen` is False)."""
         if isinstance(data, Seen):
             data = data.record()
         blob = _pack(data)
@@ -931,6 +934,9 @@ class MemoryTraceStore:
     """The same store for threads mode, kept in this process's memory: no SQL and no JSON
     on the request path, which is most of what tracing costs per exchange. Rows are indexed
     by flow, so a flow's reads do not slow down as other flows accumulate."""
+
+    #: What the tracing middleware saw is kept as it is (`Seen`), its record made when read.
+    keeps_seen = True
 
     def __init__(self, live: bool = False, max_flows: int = MAX_FLOWS) -> None:
         self.path = ":memory:"
