@@ -414,3 +414,51 @@ def test_a_snapshot_reads_its_flow_whole_after_the_store_dropped_it():
     assert store.records("first") == [] and store.dropped_flows() == 1
     (record,) = later()
     assert record["url"] == "http://127.0.0.1:1/a" and record["flow"] == "first"
+
+
+def test_a_kept_exchange_is_left_alone_by_the_garbage_collector():
+    """Threads mode keeps thousands of exchanges; were each tracked, every full collection
+    would walk them all, and come due sooner as they pile up."""
+    import gc
+    import io
+
+    from sim.tracing.seen import keep, record_of
+
+    environ = {
+        **_environ("f", "/login"),
+        "REQUEST_METHOD": "POST",
+        "HTTP_X_SIM_EXCHANGE": "e1",
+        "wsgi.input": io.BytesIO(b"a=1"),
+        "wsgi.errors": object(),
+    }
+    headers = [("Content-Type", "text/html"), ("Content-Length", "2")]
+    seen = keep(CLIENT, environ, b"a=1", "200 OK", headers, b"ok", "f", 5, 1.0)
+    gc.collect(0)  # one young collection is enough
+    assert not gc.is_tracked(seen)
+    record = record_of(seen)
+    assert record["request_body"] == "a=1" and record["kind"] == "form-post"
+    assert record["response_headers"] == dict(headers) and record["exchange"] == "e1"
+
+
+def test_a_memory_store_of_kept_exchanges_adds_next_to_nothing_for_the_collector():
+    """Rows and what was seen hold only text and numbers: 300 exchanges kept must not leave
+    hundreds of tracked objects (each one a full collection would walk)."""
+    import gc
+
+    from sim.tracing.middleware import TracingMiddleware
+
+    store = MemoryTraceStore()
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/html"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    middleware = TracingMiddleware(app, CLIENT, store)
+    b"".join(middleware(_environ("f"), lambda *a: None))  # the flow's own list, once
+    gc.collect()
+    before = len(gc.get_objects())
+    for _ in range(300):
+        b"".join(middleware(_environ("f"), lambda *a: None))
+    gc.collect()
+    assert len(gc.get_objects()) - before < 60
+    assert len(store.records("f")) == 301  # and every one still reads whole

@@ -28,7 +28,15 @@ from sim.tracing import live
 from sim.tracing.context import current_exchange, current_flow
 from sim.tracing.limits import refuse_too_large, too_large
 from sim.tracing.params import Params
-from sim.tracing.seen import BODY_LIMIT, EXCHANGE_KEY, FLOW_KEY, PARTY_KEY, Seen, minimal_record
+from sim.tracing.seen import (
+    BODY_LIMIT,
+    EXCHANGE_KEY,
+    FLOW_KEY,
+    PARTY_KEY,
+    keep,
+    make_record,
+    minimal_record,
+)
 from sim.tracing.store import TraceStore
 from sim.tracing.values import protocol_values
 
@@ -99,28 +107,39 @@ class TracingMiddleware:
         return chunks
 
     def _record(self, environ, body, captured, response_body, flow, start_ns, started) -> None:
+        status, headers = captured.get("status", "500"), captured.get("headers", [])
+        duration_ms = (time.perf_counter() - started) * 1000
         # Live flows link codes and tokens as they are issued, so their values are needed
         # now; otherwise (and for browsing outside every flow, which links nothing) they
         # are parsed when the trace is read (`Event.from_record`).
         linking = flow != live.DEFAULT_FLOW and getattr(self.store, "live", False)
-        # Threads mode's store keeps what was seen and makes the record when it is read.
-        kept = not linking and getattr(self.store, "keeps_seen", False)
-        seen = Seen(
+        if not linking and getattr(self.store, "keeps_seen", False):
+            # Threads mode's store makes the record when it is read (`sim.tracing.seen`).
+            seen = keep(
+                self.party,
+                environ,
+                body,
+                status,
+                headers,
+                response_body,
+                flow,
+                start_ns,
+                duration_ms,
+            )
+            self.store.record(environ[EXCHANGE_KEY], flow, start_ns, seen)
+            return
+        record = make_record(
             self.party,
             environ,
             body,
-            captured.get("status", "500"),
-            captured.get("headers", []),
+            len(body),
+            status,
+            headers,
             response_body,
             flow,
             start_ns,
-            (time.perf_counter() - started) * 1000,
-            kept=kept,
+            duration_ms,
         )
-        if kept:
-            self.store.record(seen.exchange, flow, start_ns, seen)
-            return
-        record = seen.record()
         links: tuple[str, ...] = ()
         if linking:
             params = Params.parse(

@@ -64,7 +64,7 @@ from typing import Any
 
 from sim.tracing.counter import KeptWhileUnmoved, SharedCounter
 from sim.tracing.limits import MAX_FLOWS, MAX_VALUE, cut_record
-from sim.tracing.seen import Seen
+from sim.tracing.seen import Seen, record_of
 
 #: `json.dumps` without its check for circular references (a journal line's head is a list
 #: of plain values): the same text, for less CPU on every record.
@@ -323,8 +323,8 @@ class TraceStore:
         requests to `flow`, and in live mode its line in the feed when it is read in.
         What the middleware saw (`Seen`) is made into its record at once: another process
         reads it (the middleware makes it itself: `keeps_seen` is False)."""
-        if isinstance(data, Seen):
-            data = data.record()
+        if type(data) is Seen:
+            data = record_of(data)
         blob = _pack(data)
         if len(blob) > MAX_VALUE:
             # Only then can a value be over MAX_VALUE (its bytes are never fewer than its
@@ -921,19 +921,15 @@ def _entry(head: bytes) -> list[Any] | None:
     return entry
 
 
-def _data(row: dict[str, Any]) -> dict[str, Any]:
-    """A memory store's row as a record: made from what the middleware saw, the first time
-    it is read (two readers at once make the same record; either's copy is kept)."""
-    data = row["data"]
-    if type(data) is Seen:
-        data = row["data"] = data.bounded_record()
-    return {**data, "sender_ms": row["sender_ms"]}
-
-
 class MemoryTraceStore:
     """The same store for threads mode, kept in this process's memory: no SQL and no JSON
     on the request path, which is most of what tracing costs per exchange. Rows are indexed
-    by flow, so a flow's reads do not slow down as other flows accumulate."""
+    by flow, so a flow's reads do not slow down as other flows accumulate.
+
+    A row (an exchange's flow, start, number, sender's timing) holds only text and numbers,
+    and its record is kept apart (`_data`): the garbage collector does not track such a row,
+    nor what the middleware saw (`Seen`), so thousands of kept exchanges neither lengthen
+    nor bring forward its full collections."""
 
     #: What the tracing middleware saw is kept as it is (`Seen`), its record made when read.
     keeps_seen = True
@@ -951,6 +947,8 @@ class MemoryTraceStore:
         self._newest: dict[str, str] = {}
         self._log_start = 0
         self._rows: dict[str, dict[str, Any]] = {}
+        #: Each complete exchange's record, or what the middleware saw of it (`Seen`).
+        self._data: dict[str, dict[str, Any] | Seen] = {}
         self._by_flow: dict[str, list[dict[str, Any]]] = {}
         self._options: dict[str, dict[str, Any]] = {}
         #: Records written so far: each record's `recorded` number (see `TraceStore.after`).
@@ -959,8 +957,8 @@ class MemoryTraceStore:
     def _row(self, exchange: str, flow: str | None = None) -> dict[str, Any]:
         row = self._rows.get(exchange)
         if row is None:
-            row = {"exchange": exchange, "flow": None, "start_ns": 0, "data": None}
-            row["sender_ms"] = row["recorded"] = None
+            row = {"exchange": exchange, "flow": None, "start_ns": 0, "recorded": None}
+            row["sender_ms"] = None
             self._rows[exchange] = row
         if flow is not None and row["flow"] is None:
             if flow not in self._by_flow and len(self._by_flow) >= self.max_flows:
@@ -974,6 +972,7 @@ class MemoryTraceStore:
         for old in list(self._by_flow)[:count]:
             for row in self._by_flow.pop(old):
                 self._rows.pop(row["exchange"], None)
+                self._data.pop(row["exchange"], None)
             self._options.pop(old, None)
             self._newest.pop(old, None)
             for value in [v for v, f in self._links.items() if f == old]:
@@ -997,14 +996,14 @@ class MemoryTraceStore:
         links: tuple[str, ...] = (),
     ) -> None:
         """What the middleware saw (`Seen`) is kept as it is, and made into its record
-        when first read (`_data`): a run whose trace nobody reads does not pay for it."""
-        if not isinstance(data, Seen):
+        when first read (`_made`): a run whose trace nobody reads does not pay for it."""
+        if type(data) is not Seen:
             data = cut_record(data)
         with self._changed:
             row = self._row(exchange, flow)
             self._recorded_count += 1
-            row["start_ns"], row["data"] = start_ns, data
-            row["recorded"] = self._recorded_count
+            row["start_ns"], row["recorded"] = start_ns, self._recorded_count
+            self._data[exchange] = data
             for value in links:
                 self._links[value] = flow
             if self.live:
@@ -1021,24 +1020,36 @@ class MemoryTraceStore:
         with self._changed:
             self._row(exchange)["sender_ms"] = duration_ms
 
+    def _with_data(self, rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], Any]]:
+        """Each row with its data (the caller holds the lock)."""
+        return [(row, self._data[row["exchange"]]) for row in rows]
+
+    def _made(self, row: dict[str, Any], data: dict[str, Any] | Seen) -> dict[str, Any]:
+        """A row and its data as a record: made from what the middleware saw, the first
+        time it is read (two readers at once make the same record; either copy is kept)."""
+        if type(data) is Seen:
+            made = cut_record(record_of(data))
+            if self._data.get(row["exchange"]) is data:
+                self._data[row["exchange"]] = made
+            data = made
+        return {**data, "sender_ms": row["sender_ms"]}
+
     def records(self, flow: str | None = None) -> list[dict[str, Any]]:
         with self._changed:
-            source = self._rows.values() if flow is None else self._by_flow.get(flow, [])
-            rows = [r for r in source if r["data"] is not None]
-        rows.sort(key=lambda r: r["start_ns"])
-        return [_data(r) for r in rows]
+            pairs = self._with_data(self._complete(flow))
+        return [self._made(row, data) for row, data in pairs]
 
     def snapshot(self, flow: str) -> Callable[[], list[dict[str, Any]]]:
         """The flow's records as they are now, made when called: a run whose trace is never
         read does not make them. The rows are held, so a flow dropped from the store later
         (`max_flows`) still reads whole; a sender's timing that lands later is included."""
         with self._changed:
-            rows = self._complete(flow)
-        return lambda: [_data(r) for r in rows]
+            pairs = self._with_data(self._complete(flow))
+        return lambda: [self._made(row, data) for row, data in pairs]
 
     def has_flow(self, flow: str) -> bool:
         with self._changed:
-            return any(r["data"] is not None for r in self._by_flow.get(flow, ()))
+            return any(r["recorded"] is not None for r in self._by_flow.get(flow, ()))
 
     # -- reading in pieces: the same as `TraceStore`'s ----------------------------------------
     def last_recorded(self) -> int:
@@ -1048,15 +1059,15 @@ class MemoryTraceStore:
     def _complete(self, flow: str | None) -> list[dict[str, Any]]:
         """Complete rows (of `flow`) in start order (the caller holds the lock)."""
         source = self._rows.values() if flow is None else self._by_flow.get(flow, [])
-        return sorted((r for r in source if r["data"] is not None), key=lambda r: r["start_ns"])
+        return sorted((r for r in source if r["recorded"] is not None), key=lambda r: r["start_ns"])
 
     def batches(
         self, flow: str | None, upto: int, size: int = 100
     ) -> Iterator[list[dict[str, Any]]]:
         with self._changed:
-            rows = [r for r in self._complete(flow) if r["recorded"] <= upto]
-        for start in range(0, len(rows), size):
-            yield [_data(r) for r in rows[start : start + size]]
+            pairs = self._with_data([r for r in self._complete(flow) if r["recorded"] <= upto])
+        for start in range(0, len(pairs), size):
+            yield [self._made(row, data) for row, data in pairs[start : start + size]]
 
     def after(
         self, cursor: int, flow: str | None = None, limit: int | None = None
@@ -1067,7 +1078,7 @@ class MemoryTraceStore:
                 ((seq, r) for seq, r in enumerate(rows, 1) if r["recorded"] > cursor),
                 key=lambda pair: pair[1]["recorded"],
             )[:limit]
-            out = [(seq, _data(r)) for seq, r in new]
+            out = [(seq, self._made(r, self._data[r["exchange"]])) for seq, r in new]
         out.sort(key=lambda pair: pair[0])
         return (new[-1][1]["recorded"] if new else cursor), out
 
@@ -1076,12 +1087,12 @@ class MemoryTraceStore:
             first = {
                 flow: min(r["start_ns"] for r in rows)
                 for flow, rows in self._by_flow.items()
-                if any(r["data"] is not None for r in rows)
+                if any(r["recorded"] is not None for r in rows)
             }
         return sorted(first, key=first.__getitem__)
 
     def _pending(self, flow: str) -> int:
-        return sum(1 for r in self._by_flow.get(flow, ()) if r["data"] is None)
+        return sum(1 for r in self._by_flow.get(flow, ()) if r["recorded"] is None)
 
     def pending(self, flow: str) -> int:
         with self._changed:
@@ -1112,6 +1123,7 @@ class MemoryTraceStore:
     def clear(self) -> None:
         with self._changed:
             self._rows.clear()
+            self._data.clear()
             self._by_flow.clear()
             self._options.clear()
             self._links.clear()
