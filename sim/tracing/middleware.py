@@ -168,7 +168,7 @@ BOUNDED = 1024 * 1024
 def _bounded(headers: list[tuple[str, str]]) -> bool:
     for name, value in headers:
         # Werkzeug spells it so; any other spelling is lowered first.
-        if name == "Content-Length" or name.lower() == "content-length":
+        if name == "Content-Length" or (name[:1] in "cC" and name.lower() == "content-length"):
             try:
                 return 0 <= int(value) <= BOUNDED
             except ValueError:
