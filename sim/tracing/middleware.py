@@ -113,26 +113,10 @@ class TracingMiddleware:
         # now; otherwise (and for browsing outside every flow, which links nothing) they
         # are parsed when the trace is read (`Event.from_record`).
         linking = flow != live.DEFAULT_FLOW and getattr(self.store, "live", False)
-        if not linking and getattr(self.store, "keeps_seen", False):
-            # Threads mode's store makes the record when it is read (`sim.tracing.seen`).
-            seen = keep(
-                self.party,
-                environ,
-                body,
-                status,
-                headers,
-                response_body,
-                flow,
-                start_ns,
-                duration_ms,
-            )
-            self.store.record(environ[EXCHANGE_KEY], flow, start_ns, seen)
-            return
-        record = make_record(
+        seen = (
             self.party,
             environ,
             body,
-            len(body),
             status,
             headers,
             response_body,
@@ -140,6 +124,11 @@ class TracingMiddleware:
             start_ns,
             duration_ms,
         )
+        if not linking and getattr(self.store, "keeps_seen", False):
+            # Threads mode's store makes the record when it is read (`sim.tracing.seen`).
+            self.store.record(environ[EXCHANGE_KEY], flow, start_ns, keep(*seen))
+            return
+        record = make_record(*seen)
         links: tuple[str, ...] = ()
         if linking:
             params = Params.parse(

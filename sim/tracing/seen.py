@@ -160,7 +160,7 @@ def record_of(seen: Seen) -> dict[str, Any]:
     environ = dict(zip(seen[_FIXED:end:2], seen[_FIXED + 1 : end : 2], strict=True))
     headers = zip(seen[end::2], seen[end + 1 :: 2], strict=True)
     return make_record(
-        to, environ, body, length, status, headers, response_body, flow, start_ns, duration_ms
+        to, environ, body, status, headers, response_body, flow, start_ns, duration_ms, length
     )
 
 
@@ -168,16 +168,17 @@ def make_record(
     to: str,
     environ: dict[str, Any],
     body: bytes,
-    body_length: int,
     status: str,
     headers: Iterable[tuple[str, str]],
     response_body: bytes,
     flow: str,
     start_ns: int,
     duration_ms: float,
+    body_length: int | None = None,
 ) -> dict[str, Any]:
     """The record of one exchange (what every reader of the store gets); what is known for
-    sure (`minimal_record`) if it cannot be made whole."""
+    sure (`minimal_record`) if it cannot be made whole. `body_length`: the whole request
+    body's, when `body` is only its start. The arguments are `keep`'s."""
     try:
         code = _status(status)
         response_headers = {k: v for k, v in headers}
