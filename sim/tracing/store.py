@@ -1032,8 +1032,9 @@ class MemoryTraceStore:
         time it is read (two readers at once make the same record; either copy is kept)."""
         if type(data) is Seen:
             made = cut_record(record_of(data))
-            if self._data.get(row["exchange"]) is data:
-                self._data[row["exchange"]] = made
+            with self._lock:  # not if the flow was dropped meanwhile: it would stay for ever
+                if self._data.get(row["exchange"]) is data:
+                    self._data[row["exchange"]] = made
             data = made
         return {**data, "sender_ms": row["sender_ms"]}
 
