@@ -556,8 +556,8 @@ def main() -> None:
     )
 
     # At least 1,000 flows a side: two untraced simulations compared so (the same code on
-    # both sides) differed by up to 4 % at 300 or 600 flows a side, and still by -4.1 to
-    # +0.6 % (five runs) at 1,000: the machine's noise, not a cost.
+    # both sides) differed by up to 4.0 % at 300 flows a side and 2.7 % at 600, and still
+    # by -4.1 to +0.6 % (five runs) at 1,000: the machine's noise, not a cost.
     overhead_flows = max(n, 1000)
     with console.status(f"{overhead_flows} happy-path flows, tracing on and off…"):
         happy = traced_vs_untraced(overhead_flows)
