@@ -428,13 +428,7 @@ def test_the_back_channel_check_table_lists_the_checks_in_the_order_they_run():
 def test_a_body_client_id_naming_another_client_than_basic_is_refused(oauth):
     # RFC 6749 §2.3: one client, one authentication method per request.
     grant = oauth.get_code()
-    data = {
-        "grant_type": "authorization_code",
-        "code": grant.code,
-        "redirect_uri": oauth.redirect_uri,
-        "code_verifier": grant.verifier,
-    }
-    other = oauth.token(data | {"client_id": "demo-spa"})
+    other = oauth.redeem(grant, client_id="demo-spa")
     assert other.status_code == 400 and other.json()["error"] == "invalid_request"
-    same = oauth.token(data | {"client_id": "demo-client"})
+    same = oauth.redeem(grant, client_id="demo-client")
     assert same.status_code == 200 and same.json()["access_token"]
