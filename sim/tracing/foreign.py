@@ -21,9 +21,9 @@ from sim.tracing.names import (
     USER_AGENT,
 )
 from sim.tracing.params import Params
+from sim.tracing.seen import BODY_LIMIT
 from sim.tracing.values import protocol_values
 
-BODY_LIMIT = 4096
 _HIDDEN = {h.lower() for h in (PARTY_HEADER, FLOW_HEADER, EXCHANGE_HEADER, PARENT_HEADER)}
 _origins: dict[str, str] = {}
 _lock = threading.Lock()

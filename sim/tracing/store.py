@@ -315,16 +315,13 @@ class TraceStore:
         exchange: str,
         flow: str,
         start_ns: int,
-        data: dict[str, Any] | Seen,
+        data: dict[str, Any],
         links: tuple[str, ...] = (),
     ) -> None:
         """The receiver's full record of an exchange: one journal line (see the top) with
         what goes with it: the `links` (values such as codes and tokens) that tie later
         requests to `flow`, and in live mode its line in the feed when it is read in.
-        What the middleware saw (`Seen`) is made into its record at once: another process
-        reads it (the middleware makes it itself: `keeps_seen` is False)."""
-        if type(data) is Seen:
-            data = record_of(data)
+        The record is whole: another process reads it (`keeps_seen` is False)."""
         blob = _pack(data)
         if len(blob) > MAX_VALUE:
             # Only then can a value be over MAX_VALUE (its bytes are never fewer than its
